@@ -1,0 +1,15 @@
+"""Seeds the demo data for `make run`. Idempotent: a second run changes nothing."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from schools.demo import seed_demo_schools
+
+
+class Command(BaseCommand):
+    help = "Create the demo schools and agreements (and, with the stand-in LeerID, demo pupils)."
+
+    def handle(self, *args, **options) -> None:
+        seed_demo_schools()
+        self.stdout.write("Demo data ready.")

@@ -1,0 +1,229 @@
+"""Settings for i-Learn Auth: everything comes from the environment (see .env.example).
+
+Defaults let a fresh checkout run with nothing but Python: a SQLite file, no Redis (Celery then
+runs tasks in-process), DEBUG off unless asked for. With DEBUG off the secrets must be real.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+# Tests and the local demo may talk to an OpenID Provider over plain http on loopback.
+ALLOW_INSECURE_LOOPBACK_ISSUER = env.bool("ALLOW_INSECURE_LOOPBACK_ISSUER", default=False)
+
+# --- Secrets -------------------------------------------------------------------------------
+# Development placeholders: accepted only with DEBUG on, refused by name otherwise.
+DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production-0000000000"  # noqa: S105
+DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-never-use-in-production-000000"
+DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE="
+MIN_SECRET_LENGTH = 32
+
+
+def _secret(name: str, dev_default: str) -> str:
+    value = env.str(name, default="")
+    if DEBUG:
+        return value or dev_default
+    if not value:
+        raise ImproperlyConfigured(f"{name} is required when DEBUG is off.")
+    if value == dev_default or value.startswith(("change-me", "dev-only")):
+        raise ImproperlyConfigured(f"{name} still has a placeholder value; set a real secret.")
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ImproperlyConfigured(f"{name} must be at least {MIN_SECRET_LENGTH} characters long.")
+    return value
+
+
+def _encryption_keys(name: str) -> list[str]:
+    from cryptography.fernet import Fernet
+
+    raw = env.str(name, default="")
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    if not keys:
+        if DEBUG:
+            return [DEV_FIELD_ENCRYPTION_KEY]
+        raise ImproperlyConfigured(f"{name} is required when DEBUG is off.")
+    for key in keys:
+        if key == DEV_FIELD_ENCRYPTION_KEY and not DEBUG:
+            raise ImproperlyConfigured(f"{name} still holds the development key; generate one.")
+        try:
+            Fernet(key)
+        except (ValueError, TypeError) as exc:
+            raise ImproperlyConfigured(
+                f"{name} holds a value that is not a Fernet key (32 url-safe base64 bytes)."
+            ) from exc
+    return keys
+
+
+SECRET_KEY = _secret("SECRET_KEY", DEV_SECRET_KEY)
+PSEUDONYM_KEY = _secret("PSEUDONYM_KEY", DEV_PSEUDONYM_KEY)
+# The first key encrypts, all of them decrypt: prepend a new key to rotate.
+FIELD_ENCRYPTION_KEYS = _encryption_keys("FIELD_ENCRYPTION_KEYS")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Applications ----------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "mozilla_django_oidc",
+    "ilearn_auth",
+    "privacy",
+    "schools",
+    "pupils",
+    "retention",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "ilearn_auth.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ilearn_auth.urls"
+WSGI_APPLICATION = "ilearn_auth.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DB_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if DB_IS_POSTGRES:
+    # Fail fast when the database is down, so pages answer 503 within seconds.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+    )
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: Celery broker and cache ----------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery ----------------------------------------------------------------------------------
+# Without Redis there is no broker: tasks run in-process, at once (see docs/decisions.md).
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Every periodic schedule lives here, in UTC, away from the 02:00-03:00 local DST hour.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# --- Authentication --------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+
+# --- Internationalisation --------------------------------------------------------------------
+LANGUAGE_CODE = "nl"
+LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Brussels"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Security --------------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+# The __Host- prefix needs a secure cookie, so it is only used off DEBUG.
+SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- Logging ---------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "ilearn_auth.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}
+
+# --- Health --------------------------------------------------------------------------------
+# Each entry is a callable returning a ``health.Check``; apps append their own.
+READINESS_CHECKS = [
+    "ilearn_auth.health.check_database",
+    "ilearn_auth.health.check_redis",
+]

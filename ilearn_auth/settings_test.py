@@ -1,0 +1,19 @@
+"""Test settings: the production settings with test secrets and what only tests need."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-for-the-suite-only-0123456789abcdef")
+os.environ.setdefault("PSEUDONYM_KEY", "test-pseudonym-key-for-the-suite-only-0123456789ab")
+os.environ.setdefault(
+    "FIELD_ENCRYPTION_KEYS",
+    "dGVzdC1maWVsZC1lbmNyeXB0aW9uLWtleS0wMDAwMDA=,b2xkLXRlc3QtZmllbGQtZW5jcnlwdGlvbi1rZXktMDA=",
+)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("ALLOW_INSECURE_LOOPBACK_ISSUER", "true")
+
+from ilearn_auth.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
