@@ -173,6 +173,15 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 
+# --- LeerID claim names (read by pupils.claims.ClaimNames.from_settings) ---------------------
+# The enrollment claim is not public: ov_inschrijvingen until the integration file says otherwise.
+LEERID_CLAIM_GIVEN_NAME = env.str("LEERID_CLAIM_GIVEN_NAME", default="given_name")
+LEERID_CLAIM_FAMILY_NAME = env.str("LEERID_CLAIM_FAMILY_NAME", default="family_name")
+LEERID_CLAIM_LEERID_UUID = env.str("LEERID_CLAIM_LEERID_UUID", default="ov_leerid_uuid")
+LEERID_CLAIM_ACCOUNT_UUID = env.str("LEERID_CLAIM_ACCOUNT_UUID", default="ov_account_uuid")
+LEERID_CLAIM_HISTORIEK = env.str("LEERID_CLAIM_HISTORIEK", default="ov_historiek_account_uuid")
+LEERID_CLAIM_ENROLLMENTS = env.str("LEERID_CLAIM_ENROLLMENTS", default="ov_inschrijvingen")
+
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
