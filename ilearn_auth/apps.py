@@ -1,8 +1,15 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class IlearnAuthConfig(AppConfig):
     name = "ilearn_auth"
     verbose_name = "i-Learn Auth"
+
+    def ready(self) -> None:
+        from ilearn_auth.roles import roles_sync_after_migrate
+
+        # Connected after auth's own handler (INSTALLED_APPS order), so permissions exist.
+        post_migrate.connect(roles_sync_after_migrate, dispatch_uid="ilearn_auth.roles_sync")

@@ -1,0 +1,76 @@
+"""The staff groups and exactly what each may do: the one permission matrix.
+
+``roles_sync()`` runs after every ``migrate`` (see ``IlearnAuthConfig.ready``): it creates
+the groups and gives each exactly the permissions listed here, removing any other, so a
+permission granted by hand in the admin does not survive the next deploy. To give a group
+access to your app's models, add lines under that group (``"app_label.codename"``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.apps import apps as global_apps
+from django.db import DEFAULT_DB_ALIAS
+
+logger = logging.getLogger(__name__)
+
+DPO = "DPO"
+AGREEMENTS = "Agreements"
+SUPPORT = "Support"
+
+PERMISSIONS: dict[str, list[str]] = {
+    # The data protection officer: everything personal, read-mostly on schools.
+    DPO: [
+        "schools.view_school",
+        "schools.view_agreement",
+        # privacy (helper A), retention (helper D), pupils (helper C1): add yours below.
+        "retention.view_retentionrun",
+    ],
+    # Staff who keep the list of schools with an agreement. No pupil or privacy data.
+    # Schools are never deleted by staff (agreements point at them and the history matters);
+    # a wrongly entered agreement may be deleted, which is logged like any change.
+    AGREEMENTS: [
+        "schools.add_school",
+        "schools.change_school",
+        "schools.view_school",
+        "schools.add_agreement",
+        "schools.change_agreement",
+        "schools.delete_agreement",
+        "schools.view_agreement",
+    ],
+    # Helpdesk: find a pupil by pseudonym or LeerID key (pupil permissions added by pupils).
+    SUPPORT: [],
+}
+
+
+def roles_sync(*, using: str = DEFAULT_DB_ALIAS, apps=global_apps) -> None:
+    """Create the groups and set each one's permissions to exactly the matrix. Idempotent.
+
+    A listed permission that does not exist (yet) is skipped with a warning rather than
+    failing the migrate; ``schools/tests/test_roles.py`` makes sure none is missing.
+    """
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    wanted = {codename for codenames in PERMISSIONS.values() for codename in codenames}
+    found = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.using(using).values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+        if f"{app_label}.{codename}" in wanted
+    }
+    for name, codenames in PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=name)
+        missing = [codename for codename in codenames if codename not in found]
+        if missing:
+            logger.warning("roles_sync: group %s: unknown permissions %s", name, missing)
+        group.permissions.set([found[codename] for codename in codenames if codename in found])
+
+
+def roles_sync_after_migrate(sender, *, using: str = DEFAULT_DB_ALIAS, apps=None, **kwargs):
+    """post_migrate handler: runs once, after the last app has had its permissions created."""
+    with_models = [config for config in global_apps.get_app_configs() if config.models_module]
+    if not with_models or sender.label != with_models[-1].label:
+        return
+    roles_sync(using=using, apps=apps or global_apps)
