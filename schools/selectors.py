@@ -1,0 +1,137 @@
+"""Reads about agreements: which are in force, expiring, expired, ... on a given day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from schools.models import Agreement, School
+
+EXPIRING_WITHIN_DAYS = 30
+
+
+class State:
+    """The states staff filter on. Values appear in admin URLs (``?state=expiring``)."""
+
+    IN_FORCE = "in_force"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    NOT_STARTED = "not_started"
+    SUSPENDED = "suspended"
+    NONE = "none"
+
+    LABELS = {
+        IN_FORCE: _("van kracht vandaag"),
+        EXPIRING: _("loopt af binnen %(days)s dagen") % {"days": EXPIRING_WITHIN_DAYS},
+        EXPIRED: _("verlopen"),
+        NOT_STARTED: _("nog niet gestart"),
+        SUSPENDED: _("opgeschort"),
+        NONE: _("zonder overeenkomst"),
+    }
+
+
+def in_force_q(on: dt.date, prefix: str = "") -> Q:
+    """The one definition of "in force": active, and ``on`` within the inclusive period."""
+    return Q(**{f"{prefix}status": Agreement.Status.ACTIVE, f"{prefix}valid_from__lte": on}) & (
+        Q(**{f"{prefix}valid_until__isnull": True}) | Q(**{f"{prefix}valid_until__gte": on})
+    )
+
+
+def agreement_state_q(state: str, *, on: dt.date) -> Q:
+    if state == State.IN_FORCE:
+        return in_force_q(on)
+    if state == State.EXPIRING:
+        until = on + dt.timedelta(days=EXPIRING_WITHIN_DAYS)
+        return in_force_q(on) & Q(valid_until__lte=until)
+    if state == State.EXPIRED:
+        return Q(valid_until__lt=on)
+    if state == State.NOT_STARTED:
+        return Q(valid_from__gt=on)
+    if state == State.SUSPENDED:
+        return Q(status=Agreement.Status.SUSPENDED)
+    raise ValueError(state)
+
+
+def agreements_in_state(state: str, *, on: dt.date) -> QuerySet[Agreement]:
+    return Agreement.objects.filter(agreement_state_q(state, on=on))
+
+
+def schools_in_state(state: str, *, on: dt.date, queryset: QuerySet[School] | None = None):
+    """Schools by the state of their agreements.
+
+    "Expired" and "not yet started" mean: such an agreement and none in force today, so a
+    school with a running follow-up agreement does not show as expired.
+    """
+    queryset = School.objects.all() if queryset is None else queryset
+    own = Agreement.objects.filter(school=OuterRef("pk"))
+    if state == State.NONE:
+        return queryset.filter(~Exists(own))
+    matching = Exists(own.filter(agreement_state_q(state, on=on)))
+    if state in (State.EXPIRED, State.NOT_STARTED):
+        return queryset.filter(matching & ~Exists(own.filter(in_force_q(on))))
+    return queryset.filter(matching)
+
+
+def agreement_state(agreement: Agreement, *, on: dt.date) -> str:
+    """The single state shown for one agreement (suspended wins over dates)."""
+    if agreement.status == Agreement.Status.SUSPENDED:
+        return State.SUSPENDED
+    if agreement.valid_from > on:
+        return State.NOT_STARTED
+    if agreement.valid_until is not None and agreement.valid_until < on:
+        return State.EXPIRED
+    if agreement.valid_until is not None and agreement.valid_until <= on + dt.timedelta(
+        days=EXPIRING_WITHIN_DAYS
+    ):
+        return State.EXPIRING
+    return State.IN_FORCE
+
+
+def agreement_overlaps(agreement: Agreement) -> list[Agreement]:
+    """Other agreements of the same school whose periods share at least one day with this one.
+
+    Overlaps are allowed (a renewal signed before the old one ends) but staff should see them.
+    """
+    if not agreement.school_id or not agreement.valid_from:
+        return []
+    others = Agreement.objects.filter(school_id=agreement.school_id).exclude(pk=agreement.pk)
+    # Two periods overlap when each starts before (or on the day) the other ends.
+    others = others.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=agreement.valid_from))
+    if agreement.valid_until is not None:
+        others = others.filter(valid_from__lte=agreement.valid_until)
+    return list(others.order_by("valid_from"))
+
+
+def agreements_expiring(*, on: dt.date, days: int = EXPIRING_WITHIN_DAYS) -> list[Agreement]:
+    """Agreements in force on ``on`` that end within ``days``, soonest first.
+
+    Each carries ``successor``: another active agreement of the same school that covers the
+    day after this one ends (None when the school will lose access).
+    """
+    until = on + dt.timedelta(days=days)
+    expiring = list(
+        Agreement.objects.filter(in_force_q(on), valid_until__lte=until)
+        .select_related("school")
+        .order_by("valid_until", "school__instellingsnummer")
+    )
+    school_ids = {agreement.school_id for agreement in expiring}
+    candidates = Agreement.objects.filter(
+        school_id__in=school_ids, status=Agreement.Status.ACTIVE
+    ).order_by("valid_from")
+    by_school: dict[int, list[Agreement]] = {}
+    for candidate in candidates:
+        by_school.setdefault(candidate.school_id, []).append(candidate)
+    for agreement in expiring:
+        day_after = agreement.valid_until + dt.timedelta(days=1)
+        agreement.successor = next(
+            (
+                other
+                for other in by_school.get(agreement.school_id, [])
+                if other.pk != agreement.pk and other.is_in_force(day_after)
+            ),
+            None,
+        )
+        agreement.days_left = (agreement.valid_until - on).days
+    return expiring
