@@ -1,0 +1,331 @@
+"""Writes about pupils: recording a granted login (with merges), export, erasure, key rotation.
+
+``pupil_record_login`` is the only writer on the login path. It runs in one transaction and is
+safe under concurrency on PostgreSQL:
+
+1. A transaction-scoped advisory lock per pseudonym involved (the pupil's own and one per
+   account key), taken in sorted order in one statement. Two logins that could create, convert
+   or merge the same rows therefore run one after the other, and never deadlock on each other.
+2. The pupils reached (by pseudonym, or owning one of the account aliases) are locked with
+   ``SELECT ... FOR UPDATE`` in primary-key order. Whoever moves or deletes an alias holds the
+   lock on its owner, so the aliases read next cannot change under us; when they point at a
+   pupil we did not lock (a merge committed between our two reads), the lookup is repeated.
+
+A returning pupil costs five queries: the advisory lock, the locking select (with the user),
+the aliases, the ``last_login_at`` update and the snapshot upsert.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+import privacy
+from privacy.pseudonyms import pseudonymize, short
+from pupils.claims import LeerIDClaims
+from pupils.exceptions import PupilLookupConflict, PupilNotGranted
+from pupils.models import AccountAlias, IdentitySnapshot, Pupil
+from pupils.signals import pupil_merged
+
+logger = logging.getLogger(__name__)
+
+# Key space of our advisory locks (the two-int form), so they cannot meet other apps' locks.
+_LOCK_NAMESPACE = 0x70757069  # "pupi"
+_LOOKUP_ATTEMPTS = 3
+_SNAPSHOT_FIELDS = [
+    "family_name",
+    "given_name",
+    "leer_id_uuid",
+    "account_uuid",
+    "historiek_account_uuids",
+    "enrollments",
+    "granted_schools",
+    "login_at",
+]
+
+
+def pupil_pseudonym(claims: LeerIDClaims) -> str:
+    """The pupil's key: HMAC of the LeerID key, or of the account key for a temporary pupil."""
+    return pseudonymize(claims.pseudonym_source)
+
+
+def pupil_account_pseudonyms(claims: LeerIDClaims) -> list[str]:
+    """Pseudonyms of the current account key first, then of each old one; no duplicates."""
+    keys = [claims.account_uuid, *claims.historiek_account_uuids]
+    return list(dict.fromkeys(pseudonymize(key) for key in keys))
+
+
+@transaction.atomic
+def pupil_record_login(*, claims: LeerIDClaims, granted_schools: Iterable[str]) -> Pupil:
+    """Record a granted login: find or create the pupil, merge, replace the snapshot.
+
+    Returns the surviving pupil with ``.user`` and ``.snapshot`` loaded.
+    """
+    granted = sorted(set(granted_schools))
+    if not granted:
+        # Nothing may be written about a refused pupil: refuse to be called for one.
+        raise PupilNotGranted("pupil_record_login needs at least one granted school")
+    pseudonym = pupil_pseudonym(claims)
+    aliases = pupil_account_pseudonyms(claims)
+    now = timezone.now()
+
+    _lock_pseudonyms([pseudonym, *aliases])
+    pupils, owners = _locked_pupils(pseudonym, aliases)
+    survivor, absorbed = _survivor(claims, pseudonym, aliases, pupils, owners)
+
+    if survivor is None:
+        kind = Pupil.Kind.IDENTIFIED if claims.identified else Pupil.Kind.TEMPORARY
+        survivor = _pupil_create(pseudonym=pseudonym, kind=kind, now=now)
+    else:
+        update_fields = ["last_login_at"]
+        if claims.identified and survivor.pseudonym != pseudonym:
+            _pupil_convert(survivor, pseudonym=pseudonym)
+            update_fields += ["pseudonym", "kind"]
+        survivor.last_login_at = now
+        survivor.save(update_fields=update_fields)
+
+    for temporary in absorbed.values():
+        _pupil_merge(temporary, into=survivor)
+    owners = {alias: survivor.pk if owner in absorbed else owner for alias, owner in owners.items()}
+    _aliases_register(survivor, aliases, owners, take_over=claims.identified)
+    survivor.snapshot = _snapshot_replace(survivor, claims=claims, granted=granted, now=now)
+    return survivor
+
+
+def _lock_pseudonyms(pseudonyms: Iterable[str]) -> None:
+    if connection.vendor != "postgresql":
+        # SQLite serialises writers on the whole database; there is nothing finer to lock.
+        return
+    # The pseudonyms are HMACs: their first 8 hex digits are as good as any hash of them.
+    keys = sorted({int(pseudonym[:8], 16) - 2**31 for pseudonym in pseudonyms})
+    calls = ", ".join(["pg_advisory_xact_lock(%s, %s)"] * len(keys))
+    params = [value for key in keys for value in (_LOCK_NAMESPACE, key)]
+    with connection.cursor() as cursor:
+        # Expressions of one select list are evaluated left to right: the locks come in order.
+        # Only placeholders are joined into the statement; the keys travel as parameters.
+        cursor.execute(f"SELECT {calls}", params)
+
+
+def _locked_pupils(pseudonym: str, aliases: Sequence[str]) -> tuple[dict[int, Pupil], dict]:
+    """The pupils this login reaches, locked, and which pupil owns each known alias."""
+    also: set[int] = set()
+    for _attempt in range(_LOOKUP_ATTEMPTS):
+        reached = (
+            Q(pseudonym__in=[pseudonym, *aliases])
+            | Q(pk__in=AccountAlias.objects.filter(pseudonym__in=aliases).values("pupil_id"))
+            | Q(pk__in=also)
+        )
+        locked = (
+            Pupil.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(reached)
+            .order_by("pk")
+        )
+        pupils = {pupil.pk: pupil for pupil in locked}
+        owners = dict(
+            AccountAlias.objects.filter(pseudonym__in=aliases).values_list("pseudonym", "pupil_id")
+        )
+        unlocked = set(owners.values()) - pupils.keys()
+        if not unlocked:
+            return pupils, owners
+        # A merge moved an alias between our two reads: lock its new owner as well.
+        also |= unlocked
+    raise PupilLookupConflict
+
+
+def _survivor(
+    claims: LeerIDClaims,
+    pseudonym: str,
+    aliases: Sequence[str],
+    pupils: dict[int, Pupil],
+    owners: dict[str, int],
+) -> tuple[Pupil | None, dict[int, Pupil]]:
+    """The pupil this login is, and the temporary pupils to merge into it (by pk)."""
+    own = next((pupil for pupil in pupils.values() if pupil.pseudonym == pseudonym), None)
+    if not claims.identified:
+        # A temporary login never merges: account keys alone do not prove who the pupil is.
+        # Known by its account key as an alias (say, a pupil identified meanwhile), it is that
+        # pupil; its learning path is there.
+        if own is not None:
+            return own, {}
+        owner = next((owners[alias] for alias in aliases if alias in owners), None)
+        return (pupils[owner] if owner is not None else None), {}
+
+    temporaries = [
+        pupil
+        for pupil in pupils.values()
+        if pupil.kind == Pupil.Kind.TEMPORARY and pupil is not own
+    ]
+    if own is None and temporaries:
+        # First identified login of a temporary pupil: it becomes the identified pupil in place,
+        # so its public_id (and the learning path keyed on it) stays. The one keyed on the
+        # current account is preferred, else the oldest.
+        own = next((pupil for pupil in temporaries if pupil.pseudonym == aliases[0]), None)
+        own = own or temporaries[0]
+    return own, {pupil.pk: pupil for pupil in temporaries if pupil is not own}
+
+
+def _pupil_create(*, pseudonym: str, kind: str, now) -> Pupil:
+    public_id = uuid.uuid4()
+    # The Django user carries nothing personal: a random name, no password, no e-mail, no names.
+    user = get_user_model()(username=f"pupil-{public_id.hex}", is_staff=False, is_superuser=False)
+    user.set_unusable_password()
+    user.save()
+    return Pupil.objects.create(
+        public_id=public_id, pseudonym=pseudonym, kind=kind, user=user, last_login_at=now
+    )
+
+
+def _pupil_convert(pupil: Pupil, *, pseudonym: str) -> None:
+    """A temporary pupil, now identified, is re-keyed on its LeerID key; it keeps its public_id."""
+    old = pupil.pseudonym
+    pupil.pseudonym = pseudonym
+    pupil.kind = Pupil.Kind.IDENTIFIED
+    # The privacy log followed this pupil under the old pseudonym: the entry links the two.
+    privacy.log(
+        "pupil_merged",
+        actor=f"pupil:{pseudonym}",
+        subject=pseudonym,
+        details={"merged_pseudonym": old, "in_place": True},
+    )
+    logger.info("temporary pupil %s identified as %s", short(old), short(pseudonym))
+
+
+def _pupil_merge(temporary: Pupil, *, into: Pupil) -> None:
+    """Fold a temporary pupil into ``into``; the rest of i-Learn re-keys on the signal."""
+    AccountAlias.objects.filter(pupil=temporary).update(pupil=into)
+    # Sent before the delete, so receivers can still move rows that cascade with the pupil.
+    pupil_merged.send(sender=Pupil, survivor=into, merged_public_id=temporary.public_id)
+    privacy.log(
+        "pupil_merged",
+        actor=f"pupil:{into.pseudonym}",
+        subject=into.pseudonym,
+        details={"merged_pseudonym": temporary.pseudonym, "in_place": False},
+    )
+    # Deleting the user cascades to the pupil and what it owns (its snapshot).
+    get_user_model().objects.filter(pk=temporary.user_id).delete()
+    logger.info(
+        "temporary pupil %s merged into %s", short(temporary.pseudonym), short(into.pseudonym)
+    )
+
+
+def _aliases_register(
+    survivor: Pupil, aliases: Sequence[str], owners: dict[str, int], *, take_over: bool
+) -> None:
+    new = [alias for alias in aliases if alias not in owners]
+    if new:
+        AccountAlias.objects.bulk_create(
+            [AccountAlias(pupil=survivor, pseudonym=alias) for alias in new]
+        )
+    # LeerID's latest word on an identified pupil's accounts wins over what we knew; a temporary
+    # login takes no alias from anyone.
+    taken = [alias for alias in aliases if owners.get(alias, survivor.pk) != survivor.pk]
+    if take_over and taken:
+        AccountAlias.objects.filter(pseudonym__in=taken).update(pupil=survivor)
+
+
+def _snapshot_replace(
+    pupil: Pupil, *, claims: LeerIDClaims, granted: list[str], now
+) -> IdentitySnapshot:
+    """Replace the pupil's snapshot in one upsert: only the last login's data is kept."""
+    snapshot = IdentitySnapshot(
+        pupil=pupil,
+        family_name=claims.family_name,
+        given_name=claims.given_name,
+        leer_id_uuid=claims.leer_id_uuid,
+        account_uuid=claims.account_uuid,
+        historiek_account_uuids=list(claims.historiek_account_uuids),
+        enrollments=list(claims.enrollments),
+        granted_schools=granted,
+        login_at=now,
+    )
+    IdentitySnapshot.objects.bulk_create(
+        [snapshot], update_conflicts=True, unique_fields=["pupil"], update_fields=_SNAPSHOT_FIELDS
+    )
+    return snapshot
+
+
+# --- Support and DPO ------------------------------------------------------------------------
+
+
+def pupil_find(*, key: str) -> Pupil | None:
+    """The pupil for a pseudonym, a LeerID key or an account key typed in by staff."""
+    key = key.strip().lower()
+    if not key:
+        return None
+    pseudonyms = [key] if _is_pseudonym(key) else [pseudonymize(key)]
+    return Pupil.objects.filter(
+        Q(pseudonym__in=pseudonyms) | Q(aliases__pseudonym__in=pseudonyms)
+    ).first()
+
+
+def _is_pseudonym(value: str) -> bool:
+    return len(value) == 64 and all(char in "0123456789abcdef" for char in value)
+
+
+def pupil_export(*, pupil: Pupil, actor: str) -> dict[str, Any]:
+    """Everything we hold about one pupil, for the DPO to hand over (logged)."""
+    snapshot = IdentitySnapshot.objects.filter(pupil=pupil).first()
+    data: dict[str, Any] = {
+        "public_id": str(pupil.public_id),
+        "pseudonym": pupil.pseudonym,
+        "kind": pupil.kind,
+        "created_at": pupil.created_at.isoformat(),
+        "last_login_at": pupil.last_login_at.isoformat(),
+        "account_aliases": sorted(pupil.aliases.values_list("pseudonym", flat=True)),
+        "identity_snapshot": None,
+    }
+    if snapshot is not None:
+        data["identity_snapshot"] = {
+            "family_name": snapshot.family_name,
+            "given_name": snapshot.given_name,
+            "leer_id_uuid": str(snapshot.leer_id_uuid) if snapshot.leer_id_uuid else None,
+            "account_uuid": str(snapshot.account_uuid),
+            "historiek_account_uuids": snapshot.historiek_account_uuids,
+            "enrollments": snapshot.enrollments,
+            "granted_schools": snapshot.granted_schools,
+            "login_at": snapshot.login_at.isoformat(),
+        }
+    privacy.log("sensitive_export", actor=actor, subject=pupil.pseudonym)
+    return data
+
+
+@transaction.atomic
+def pupil_erase(*, pupil: Pupil, actor: str) -> None:
+    """Delete a pupil with its user and everything it owns (logged, by pseudonym)."""
+    privacy.log("sensitive_delete", actor=actor, subject=pupil.pseudonym)
+    get_user_model().objects.filter(pk=pupil.user_id).delete()
+
+
+# --- Encryption keys ------------------------------------------------------------------------
+
+
+def snapshot_rotate_encryption(*, batch_size: int = 500) -> int:
+    """Re-encrypt every snapshot's names with the first key; returns how many were rewritten.
+
+    Batches by primary key, each in its own short transaction with the rows locked, so a login
+    replacing a snapshot meanwhile is neither blocked long nor overwritten with old names.
+    """
+    done = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                IdentitySnapshot.objects.select_for_update()
+                .filter(pk__gt=last_pk)
+                .order_by("pk")
+                .only("pupil_id", "family_name", "given_name")[:batch_size]
+            )
+            if not batch:
+                return done
+            # Read back decrypted, saved encrypted with the first key (get_prep_value).
+            IdentitySnapshot.objects.bulk_update(batch, ["family_name", "given_name"])
+        done += len(batch)
+        last_pk = batch[-1].pk
