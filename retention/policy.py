@@ -1,0 +1,72 @@
+"""The retention rules of the protocol, as data read from settings.
+
+Each rule names what it deletes and after how many days. A row is expired when its moment
+(a login, a log entry) lies strictly before ``now - period``: a row exactly one period old is
+kept, one a second older is deleted. Periods are whole days (86,400 s), not calendar years, so
+the 3-year rule (1,095 days) removes an account one day before three calendar years that
+contain a 29 February have passed: the privacy-friendly side of the protocol's "3 jaar".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+SNAPSHOTS = "snapshots"
+ACCOUNTS = "accounts"
+PRIVACY_LOG = "privacy_log"
+
+# Accounts first: their snapshots go with them, so the snapshot rule has less left to do.
+RULE_ORDER = (ACCOUNTS, SNAPSHOTS, PRIVACY_LOG)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    days: int | None
+    description: str
+
+    def cutoff(self, now: datetime | None = None) -> datetime:
+        """Rows strictly older than this moment are expired."""
+        if self.days is None:
+            raise RuntimeError(f"retention rule {self.name!r} has no period configured")
+        return (now or timezone.now()) - timedelta(days=self.days)
+
+
+def rules() -> dict[str, Rule]:
+    """Every rule, in the order a full run applies them."""
+    all_rules = [
+        Rule(
+            ACCOUNTS,
+            settings.RETENTION_ACCOUNT_DAYS,
+            "pupil accounts (and all they own) after their last login",
+        ),
+        Rule(
+            SNAPSHOTS,
+            settings.RETENTION_SNAPSHOT_DAYS,
+            "identity snapshots after the login that wrote them",
+        ),
+        # The privacy app owns this period; None until it is configured.
+        Rule(
+            PRIVACY_LOG,
+            getattr(settings, "PRIVACY_LOG_RETENTION_DAYS", None),
+            "privacy-log entries after they were written",
+        ),
+    ]
+    return {rule.name: rule for rule in all_rules}
+
+
+def rule(name: str) -> Rule:
+    try:
+        return rules()[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown retention rule {name!r}; known: {', '.join(RULE_ORDER)}"
+        ) from None
+
+
+def batch_size() -> int:
+    return settings.RETENTION_BATCH_SIZE

@@ -1,0 +1,59 @@
+"""Fictitious pupils made in code, with whatever login moment a test needs."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+
+from privacy.pseudonyms import pseudonymize
+from pupils.models import AccountAlias, IdentitySnapshot, Pupil
+
+_numbers = itertools.count(1)
+
+
+def make_pupil(
+    *, login_at: datetime, kind: str = Pupil.Kind.IDENTIFIED, snapshot: bool = True
+) -> Pupil:
+    """A pupil as a login leaves it: a user without personal data, a snapshot, one alias."""
+    n = next(_numbers)
+    account_uuid = uuid.uuid4()
+    leer_id_uuid = uuid.uuid4() if kind == Pupil.Kind.IDENTIFIED else None
+    user = get_user_model().objects.create_user(username=f"pupil-{uuid.uuid4().hex[:16]}")
+    pupil = Pupil.objects.create(
+        pseudonym=pseudonymize(str(leer_id_uuid or account_uuid)),
+        kind=kind,
+        user=user,
+        last_login_at=login_at,
+    )
+    if snapshot:
+        IdentitySnapshot.objects.create(
+            pupil=pupil,
+            family_name="Fictief",
+            given_name=f"Testleerling {n}",
+            leer_id_uuid=leer_id_uuid,
+            account_uuid=account_uuid,
+            enrollments=["012345"],
+            granted_schools=["012345"],
+            login_at=login_at,
+        )
+    AccountAlias.objects.create(pupil=pupil, pseudonym=pseudonymize(str(account_uuid)))
+    return pupil
+
+
+def login_again(pupil: Pupil, *, at: datetime) -> None:
+    """What a new login does to an existing pupil: a fresh snapshot and a new last login."""
+    IdentitySnapshot.objects.update_or_create(
+        pupil=pupil,
+        defaults={
+            "family_name": "Fictief",
+            "given_name": "Teruggekeerd",
+            "account_uuid": uuid.uuid4(),
+            "enrollments": ["012345"],
+            "granted_schools": ["012345"],
+            "login_at": at,
+        },
+    )
+    Pupil.objects.filter(pk=pupil.pk).update(last_login_at=at)
