@@ -1,0 +1,424 @@
+"""Writes to schools and agreements: the CSV import and the privacy log of every change."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO
+
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+import privacy
+from schools.models import Agreement, School
+from schools.numbers import INVALID_MESSAGE, is_instellingsnummer, restore_leading_zeros
+
+IMPORT_COLUMNS = ("instellingsnummer", "name", "valid_from", "valid_until")
+IMPORT_MAX_ROWS = 20_000
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_NAME_MAX = School._meta.get_field("name").max_length
+
+
+# --- The privacy log ---------------------------------------------------------------------------
+
+
+def actor_key(user: AbstractBaseUser | None) -> str:
+    """``staff:<pk>`` for a signed-in staff member, ``system`` for commands and tasks."""
+    return f"staff:{user.pk}" if user is not None and user.pk is not None else "system"
+
+
+def school_change_log(
+    *,
+    school_number: str,
+    actor: str,
+    via: str,
+    obj: str,
+    operation: str,
+    fields: Iterable[str] = (),
+    agreement_id: int | None = None,
+    previous_school_number: str | None = None,
+) -> None:
+    """One ``agreement_changed`` entry: who, which school, what changed (field names only).
+
+    Values are left out on purpose: a contact or a note may name a person.
+    """
+    details: dict[str, object] = {
+        "via": via,
+        "object": obj,
+        "operation": operation,
+        "fields": sorted(fields),
+    }
+    if agreement_id is not None:
+        details["agreement_id"] = agreement_id
+    if previous_school_number is not None:
+        details["previous_subject"] = f"school:{previous_school_number}"
+    privacy.log(
+        "agreement_changed",
+        actor=actor,
+        subject=f"school:{school_number}",
+        details=details,
+    )
+
+
+# --- The import --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    line: int  # 1 is the header; 0 for the file as a whole
+    message: str
+
+    def __str__(self) -> str:
+        if self.line == 0:
+            return self.message
+        return _("regel %(line)s: %(message)s") % {"line": self.line, "message": self.message}
+
+
+@dataclass
+class ImportResult:
+    dry_run: bool
+    errors: list[ImportProblem] = field(default_factory=list)
+    warnings: list[ImportProblem] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    schools_created: int = 0
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Row:
+    line: int
+    number: str
+    name: str
+    valid_from: dt.date
+    valid_until: dt.date | None
+
+
+class _FileError(Exception):
+    pass
+
+
+def agreements_import(
+    *,
+    file: bytes | IO[bytes],
+    actor: AbstractBaseUser | None,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Import ``instellingsnummer,name,valid_from,valid_until`` rows: all or nothing.
+
+    Any bad row means nothing is written and every bad row is reported with its line number.
+    A school is found by number (its name is updated), an agreement by school and
+    ``valid_from`` (its ``valid_until`` is updated; its status is never touched). New
+    agreements are active. Re-importing the same file changes nothing.
+    """
+    result = ImportResult(dry_run=dry_run)
+    raw = file if isinstance(file, bytes) else file.read()
+    try:
+        rows = _parse(raw, result)
+    except _FileError as exc:
+        result.errors.append(ImportProblem(0, str(exc)))
+        return result
+    if result.errors:
+        return result
+    if dry_run:
+        _plan_and_apply(rows, result, actor=actor, write=False)
+        return result
+    try:
+        with transaction.atomic():
+            _plan_and_apply(rows, result, actor=actor, write=True)
+    except IntegrityError:
+        # Someone changed the same schools at the same moment; the transaction rolled back.
+        result.created = result.updated = result.unchanged = result.schools_created = 0
+        result.errors.append(
+            ImportProblem(0, _("Tegelijk gewijzigd door iemand anders; er is niets veranderd."))
+        )
+        return result
+    result.applied = True
+    return result
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        # utf-8-sig drops the byte order mark that spreadsheets put in front.
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _FileError(
+            _("Het bestand is geen UTF-8. Bewaar het als “CSV UTF-8” en probeer opnieuw.")
+        ) from exc
+
+
+def _delimiter(text: str) -> str:
+    # The header decides: it has no quoted commas, and csv.Sniffer guesses wrong on short files.
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _parse(raw: bytes, result: ImportResult) -> list[_Row]:
+    text = _decode(raw)
+    if not text.strip():
+        raise _FileError(_("Het bestand is leeg."))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    try:
+        header = [cell.strip().lower() for cell in next(reader)]
+        missing = [column for column in IMPORT_COLUMNS if column not in header]
+        if missing:
+            raise _FileError(
+                _("Kolommen ontbreken in de eerste regel: %(missing)s. Verwacht: %(expected)s.")
+                % {"missing": ", ".join(missing), "expected": ",".join(IMPORT_COLUMNS)}
+            )
+        ignored = [name for name in header if name and name not in IMPORT_COLUMNS]
+        if ignored:
+            result.warnings.append(
+                ImportProblem(
+                    1, _("kolommen genegeerd: %(columns)s") % {"columns": ", ".join(ignored)}
+                )
+            )
+        index = {column: header.index(column) for column in IMPORT_COLUMNS}
+        rows: list[_Row] = []
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue  # spreadsheets end files with empty ";;;" lines
+            if len(rows) >= IMPORT_MAX_ROWS:
+                raise _FileError(
+                    _("Meer dan %(max)s regels; splits het bestand.") % {"max": IMPORT_MAX_ROWS}
+                )
+            row = _parse_row(reader.line_num, cells, index, result)
+            if row is not None:
+                rows.append(row)
+    except csv.Error as exc:
+        raise _FileError(
+            _("Regel %(line)s is geen geldige CSV.") % {"line": reader.line_num}
+        ) from exc
+    _check_duplicates(rows, result)
+    if not rows and not result.errors:
+        raise _FileError(_("Het bestand bevat geen rijen onder de kopregel."))
+    return rows
+
+
+def _parse_row(
+    line: int, cells: list[str], index: dict[str, int], result: ImportResult
+) -> _Row | None:
+    def cell(column: str) -> str:
+        position = index[column]
+        return cells[position].strip() if position < len(cells) else ""
+
+    errors_before = len(result.errors)
+
+    def error(message: str) -> None:
+        result.errors.append(ImportProblem(line, message))
+
+    number = cell("instellingsnummer")
+    if not is_instellingsnummer(number):
+        restored = restore_leading_zeros(number)
+        if restored:
+            result.warnings.append(
+                ImportProblem(
+                    line,
+                    _("%(value)s gelezen als %(number)s") % {"value": number, "number": restored},
+                )
+            )
+            number = restored
+        else:
+            error(str(INVALID_MESSAGE) % {"value": number})
+
+    name = cell("name")
+    if not name:
+        error(_("de naam ontbreekt"))
+    elif len(name) > _NAME_MAX:
+        error(_("de naam is langer dan %(max)s tekens") % {"max": _NAME_MAX})
+
+    valid_from = _parse_date(cell("valid_from"), "valid_from", error, required=True)
+    valid_until = _parse_date(cell("valid_until"), "valid_until", error, required=False)
+    if valid_from and valid_until and valid_until < valid_from:
+        error(
+            _("valid_until (%(until)s) ligt vóór valid_from (%(start)s)")
+            % {"until": valid_until.isoformat(), "start": valid_from.isoformat()}
+        )
+    if len(result.errors) > errors_before:
+        return None
+    return _Row(line, number, name, valid_from, valid_until)
+
+
+def _parse_date(value: str, column: str, error, *, required: bool) -> dt.date | None:
+    if not value:
+        if required:
+            error(_("%(column)s ontbreekt") % {"column": column})
+        return None
+    if _ISO_DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    error(
+        _("%(column)s “%(value)s” is geen datum als JJJJ-MM-DD")
+        % {"column": column, "value": value}
+    )
+    return None
+
+
+def _check_duplicates(rows: list[_Row], result: ImportResult) -> None:
+    first_by_key: dict[tuple[str, dt.date], int] = {}
+    name_by_number: dict[str, tuple[str, int]] = {}
+    for row in rows:
+        key = (row.number, row.valid_from)
+        if key in first_by_key:
+            result.errors.append(
+                ImportProblem(
+                    row.line,
+                    _("dezelfde school en begindatum staan ook op regel %(line)s")
+                    % {"line": first_by_key[key]},
+                )
+            )
+        else:
+            first_by_key[key] = row.line
+        known = name_by_number.setdefault(row.number, (row.name, row.line))
+        if known[0] != row.name:
+            result.errors.append(
+                ImportProblem(
+                    row.line,
+                    _("school %(number)s heeft op regel %(line)s een andere naam")
+                    % {"number": row.number, "line": known[1]},
+                )
+            )
+
+
+def _plan_and_apply(
+    rows: list[_Row], result: ImportResult, *, actor: AbstractBaseUser | None, write: bool
+) -> None:
+    numbers = {row.number for row in rows}
+    schools_query = School.objects.filter(instellingsnummer__in=numbers)
+    if write:
+        schools_query = schools_query.select_for_update()
+    schools = {school.instellingsnummer: school for school in schools_query}
+    number_by_id = {school.pk: number for number, school in schools.items()}
+    agreements: dict[str, list[Agreement]] = {}
+    for agreement in Agreement.objects.filter(school__in=schools.values()).order_by("valid_from"):
+        agreements.setdefault(number_by_id[agreement.school_id], []).append(agreement)
+
+    actor_name = actor_key(actor)
+    user_id = actor.pk if actor is not None else None
+    for row in rows:
+        school_fields: list[str] = []
+        school = schools.get(row.number)
+        if school is None:
+            school = School(instellingsnummer=row.number, name=row.name)
+            schools[row.number] = school
+            school_fields = ["instellingsnummer", "name"]
+            result.schools_created += 1
+            if write:
+                school.save()
+                _history(user_id, school, created=True, fields=school_fields)
+                school_change_log(
+                    school_number=row.number,
+                    actor=actor_name,
+                    via="import",
+                    obj="school",
+                    operation="create",
+                    fields=school_fields,
+                )
+        elif school.name != row.name:
+            school.name = row.name
+            school_fields = ["name"]
+            if write:
+                school.save(update_fields=["name", "updated_at"])
+                _history(user_id, school, created=False, fields=school_fields)
+                school_change_log(
+                    school_number=row.number,
+                    actor=actor_name,
+                    via="import",
+                    obj="school",
+                    operation="change",
+                    fields=school_fields,
+                )
+
+        own = agreements.setdefault(row.number, [])
+        agreement = next((a for a in own if a.valid_from == row.valid_from), None)
+        agreement_fields: list[str] = []
+        if agreement is None:
+            agreement = Agreement(
+                school=school,
+                valid_from=row.valid_from,
+                valid_until=row.valid_until,
+                created_by_id=user_id,
+                updated_by_id=user_id,
+            )
+            own.append(agreement)
+            agreement_fields = ["valid_from", "valid_until", "status"]
+            operation = "create"
+            result.created += 1
+        else:
+            if agreement.valid_until != row.valid_until:
+                agreement.valid_until = row.valid_until
+                agreement.updated_by_id = user_id
+                agreement_fields = ["valid_until"]
+            if agreement.status == Agreement.Status.SUSPENDED:
+                result.warnings.append(
+                    ImportProblem(
+                        row.line,
+                        _(
+                            "de overeenkomst van %(number)s is opgeschort; de import wijzigt de "
+                            "status niet"
+                        )
+                        % {"number": row.number},
+                    )
+                )
+            operation = "change"
+            if agreement_fields or school_fields:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        if agreement_fields and _overlaps(agreement, own):
+            result.warnings.append(
+                ImportProblem(
+                    row.line,
+                    _("deze overeenkomst overlapt met een andere van school %(number)s")
+                    % {"number": row.number},
+                )
+            )
+        if write and agreement_fields:
+            agreement.save()
+            _history(user_id, agreement, created=operation == "create", fields=agreement_fields)
+            school_change_log(
+                school_number=row.number,
+                actor=actor_name,
+                via="import",
+                obj="agreement",
+                operation=operation,
+                fields=agreement_fields,
+                agreement_id=agreement.pk,
+            )
+
+
+def _overlaps(agreement: Agreement, own: list[Agreement]) -> bool:
+    end = agreement.valid_until or dt.date.max
+    return any(
+        other is not agreement
+        and other.valid_from <= end
+        and (other.valid_until or dt.date.max) >= agreement.valid_from
+        for other in own
+    )
+
+
+def _history(user_id: int | None, obj: School | Agreement, *, created: bool, fields: list[str]):
+    """Entries for the admin's history page; it needs a user, so imports by ``system`` skip it."""
+    if user_id is None:
+        return
+    if created:
+        message: list[dict] = [{"added": {}}]
+    else:
+        names = [str(obj._meta.get_field(name).verbose_name) for name in fields]
+        message = [{"changed": {"fields": names}}]
+    LogEntry.objects.log_actions(
+        user_id, [obj], ADDITION if created else CHANGE, message, single_object=True
+    )

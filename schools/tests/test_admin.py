@@ -1,0 +1,342 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from schools.access import BRUSSELS
+from schools.models import Agreement, School
+from schools.tests.conftest import agreement_log_entries, make_agreement, make_school
+
+pytestmark = pytest.mark.django_db
+
+
+def today() -> dt.date:
+    return timezone.localdate(timezone=BRUSSELS)
+
+
+def days(n: int) -> dt.date:
+    return today() + dt.timedelta(days=n)
+
+
+def agreement_form(school: School, **overrides) -> dict:
+    data = {
+        "school": school.pk,
+        "valid_from": "2026-09-01",
+        "valid_until": "",
+        "status": "active",
+        "contract_reference": "REF-1",
+        "notes": "",
+    }
+    return {**data, **overrides}
+
+
+@pytest.fixture
+def as_agreements(client, agreements_staff):
+    client.force_login(agreements_staff)
+    return client
+
+
+# --- Permissions -------------------------------------------------------------------------------
+
+
+def test_it_lets_an_agreements_member_add_an_agreement(as_agreements, agreements_staff):
+    """An Agreements member adds an agreement; who did it is recorded."""
+    school = make_school()
+    response = as_agreements.post(reverse("admin:schools_agreement_add"), agreement_form(school))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    agreement = Agreement.objects.get()
+    assert agreement.created_by == agreements_staff == agreement.updated_by
+
+
+def test_it_lets_an_agreements_member_edit_and_end_an_agreement(as_agreements):
+    """Setting valid_until ends an agreement; the change is saved."""
+    agreement = make_agreement(make_school(), dt.date(2026, 9, 1))
+    url = reverse("admin:schools_agreement_change", args=[agreement.pk])
+    response = as_agreements.post(url, agreement_form(agreement.school, valid_until="2027-08-31"))
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.valid_until == dt.date(2027, 8, 31)
+
+
+def test_it_shows_no_pupil_data_to_an_agreements_member(as_agreements, agreements_staff):
+    """An Agreements member has no pupil or privacy permission and gets no pupil page."""
+    assert not agreements_staff.has_module_perms("pupils")
+    assert not agreements_staff.has_module_perms("privacy")
+    index = as_agreements.get(reverse("admin:index")).content.decode()
+    assert "/admin/pupils/" not in index and "/admin/privacy/" not in index
+    for url in ("/admin/pupils/pupil/", "/admin/pupils/identitysnapshot/"):
+        assert as_agreements.get(url).status_code in (403, 404)
+
+
+def test_it_refuses_agreement_changes_to_a_support_member(client, support_staff):
+    """A Support member can neither see nor change agreements."""
+    agreement = make_agreement(make_school(), dt.date(2026, 9, 1))
+    client.force_login(support_staff)
+    url = reverse("admin:schools_agreement_change", args=[agreement.pk])
+    assert client.get(url).status_code == 403
+    response = client.post(url, agreement_form(agreement.school, status="suspended"))
+    assert response.status_code == 403
+    agreement.refresh_from_db()
+    assert agreement.status == "active"
+    assert client.get(reverse("admin:schools_agreement_import")).status_code == 403
+
+
+def test_it_lets_the_dpo_read_but_not_change(client, dpo_staff):
+    """The DPO sees agreements and their history but cannot change them."""
+    agreement = make_agreement(make_school(), dt.date(2026, 9, 1))
+    client.force_login(dpo_staff)
+    assert client.get(reverse("admin:schools_agreement_changelist")).status_code == 200
+    history = reverse("admin:schools_agreement_history", args=[agreement.pk])
+    assert client.get(history).status_code == 200
+    url = reverse("admin:schools_agreement_change", args=[agreement.pk])
+    client.post(url, agreement_form(agreement.school, status="suspended"))
+    agreement.refresh_from_db()
+    assert agreement.status == "active"
+
+
+# --- Validation --------------------------------------------------------------------------------
+
+
+def test_it_explains_a_bad_instellingsnummer_in_dutch(as_agreements):
+    """Five digits are refused, showing the value and suggesting the zero-padded number."""
+    response = as_agreements.post(
+        reverse("admin:schools_school_add"),
+        {
+            "instellingsnummer": "12345",
+            "name": "Testschool",
+            "agreements-TOTAL_FORMS": 0,
+            "agreements-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Een instellingsnummer heeft precies 6 cijfers; “12345” voldoet niet." in text
+    assert "Bedoelt u 012345?" in text
+    assert not School.objects.exists()
+
+
+def test_it_explains_a_bad_instellingsnummer_in_english(as_agreements):
+    """With English chosen, the same message comes in English."""
+    response = as_agreements.post(
+        reverse("admin:schools_school_add"),
+        {
+            "instellingsnummer": "12A45B",
+            "name": "Testschool",
+            "agreements-TOTAL_FORMS": 0,
+            "agreements-INITIAL_FORMS": 0,
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "has exactly 6 digits; “12A45B” does not." in response.content.decode()
+
+
+def test_it_refuses_an_end_before_the_start(as_agreements):
+    """valid_until before valid_from is refused with both dates in the message."""
+    school = make_school()
+    response = as_agreements.post(
+        reverse("admin:schools_agreement_add"),
+        agreement_form(school, valid_from="2026-09-01", valid_until="2026-08-31"),
+    )
+    assert response.status_code == 200
+    assert "De einddatum (2026-08-31) ligt vóór de begindatum (2026-09-01)." in (
+        response.content.decode()
+    )
+    assert not Agreement.objects.exists()
+
+
+def test_it_flags_overlapping_agreements(as_agreements):
+    """Saving an agreement that overlaps another of the same school shows a warning."""
+    school = make_school()
+    make_agreement(school, dt.date(2026, 9, 1), dt.date(2027, 8, 31))
+    response = as_agreements.post(
+        reverse("admin:schools_agreement_add"),
+        agreement_form(school, valid_from="2027-06-01"),
+        follow=True,
+    )
+    assert "overlapt met" in response.content.decode()
+    assert Agreement.objects.count() == 2
+
+
+# --- Lists, filters, export, expiring ----------------------------------------------------------
+
+
+@pytest.fixture
+def states():
+    """One school per state, relative to today."""
+    made = {}
+    for number, start, end, status in [
+        ("100001", days(-100), None, "active"),  # in force
+        ("100002", days(-100), days(10), "active"),  # expiring
+        ("100003", days(-100), days(-1), "active"),  # expired
+        ("100004", days(5), None, "active"),  # not yet started
+        ("100005", days(-100), None, "suspended"),  # suspended
+    ]:
+        made[number] = make_agreement(
+            make_school(number, f"Testschool {number}"), start, end, status
+        )
+    make_school("100006", "Testschool Zonder")
+    return made
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("in_force", {"100001", "100002"}),
+        ("expiring", {"100002"}),
+        ("expired", {"100003"}),
+        ("not_started", {"100004"}),
+        ("suspended", {"100005"}),
+    ],
+)
+def test_it_filters_agreements_by_state(as_agreements, states, state, expected):
+    """Each state filter lists exactly the agreements in that state today."""
+    response = as_agreements.get(reverse("admin:schools_agreement_changelist"), {"state": state})
+    shown = {a.school.instellingsnummer for a in response.context["cl"].result_list}
+    assert shown == expected
+
+
+def test_it_filters_schools_without_agreement(as_agreements, states):
+    """The school list can show the schools that have no agreement at all."""
+    response = as_agreements.get(reverse("admin:schools_school_changelist"), {"state": "none"})
+    assert [s.instellingsnummer for s in response.context["cl"].result_list] == ["100006"]
+
+
+def test_it_searches_schools_by_number_and_name(as_agreements, states):
+    """Search finds a school by (part of) its number or its name."""
+    url = reverse("admin:schools_school_changelist")
+    by_number = as_agreements.get(url, {"q": "100003"}).context["cl"].result_list
+    by_name = as_agreements.get(url, {"q": "Zonder"}).context["cl"].result_list
+    assert [s.instellingsnummer for s in by_number] == ["100003"]
+    assert [s.instellingsnummer for s in by_name] == ["100006"]
+
+
+def test_it_exports_selected_agreements_as_csv(as_agreements, states):
+    """The export action gives a CSV the import reads back."""
+    response = as_agreements.post(
+        reverse("admin:schools_agreement_changelist"),
+        {"action": "export_csv", "_selected_action": [states["100002"].pk, states["100004"].pk]},
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "instellingsnummer,name,valid_from,valid_until,status,contract_reference"
+    assert lines[1].startswith(f"100002,Testschool 100002,{days(-100)},{days(10)},active")
+    assert len(lines) == 3
+
+
+def test_it_lists_agreements_ending_within_30_days(as_agreements, states):
+    """The expiring page lists what ends within 30 days and whether a successor follows."""
+    make_agreement(make_school("100007", "Testschool Later"), days(-10), days(40))
+    successor = make_agreement(states["100002"].school, days(11), None)
+    response = as_agreements.get(reverse("admin:schools_agreement_expiring"))
+    agreements = response.context["agreements"]
+    assert [a.school.instellingsnummer for a in agreements] == ["100002"]
+    assert agreements[0].successor == successor
+    assert agreements[0].days_left == 10
+
+
+def test_it_suspends_with_an_action_and_logs_it(as_agreements, states, agreements_staff):
+    """The suspend action suspends, logs to the privacy log and to the history."""
+    agreement = states["100001"]
+    as_agreements.post(
+        reverse("admin:schools_agreement_changelist"),
+        {"action": "suspend", "_selected_action": [agreement.pk]},
+    )
+    agreement.refresh_from_db()
+    assert agreement.status == "suspended"
+    entry = agreement_log_entries()[-1]
+    assert entry.subject == "school:100001"
+    assert entry.details["fields"] == ["status"]
+    assert LogEntry.objects.filter(object_id=str(agreement.pk)).exists()
+
+
+# --- Privacy log and history -------------------------------------------------------------------
+
+
+def test_it_logs_admin_changes_with_field_names_only(as_agreements, agreements_staff):
+    """A change names the school, the actor and the changed fields, not their values."""
+    agreement = make_agreement(make_school(), dt.date(2026, 9, 1))
+    url = reverse("admin:schools_agreement_change", args=[agreement.pk])
+    as_agreements.post(url, agreement_form(agreement.school, notes="Gesprek met mevr. Fictief"))
+    [entry] = agreement_log_entries()
+    assert entry.actor == f"staff:{agreements_staff.pk}"
+    assert entry.subject == "school:012345"
+    assert entry.details == {
+        "via": "admin",
+        "object": "agreement",
+        "operation": "change",
+        "fields": ["contract_reference", "notes"],
+        "agreement_id": agreement.pk,
+    }
+
+
+def test_it_logs_inline_changes_on_the_agreement_history(as_agreements, agreements_staff):
+    """An agreement added on the school page shows in the agreement's own history."""
+    school = make_school()
+    url = reverse("admin:schools_school_change", args=[school.pk])
+    response = as_agreements.post(
+        url,
+        {
+            "instellingsnummer": "012345",
+            "name": school.name,
+            "town": "",
+            "education_level": "",
+            "contact": "",
+            "agreements-TOTAL_FORMS": 1,
+            "agreements-INITIAL_FORMS": 0,
+            "agreements-0-valid_from": "2026-09-01",
+            "agreements-0-valid_until": "",
+            "agreements-0-status": "active",
+            "agreements-0-contract_reference": "REF-9",
+        },
+    )
+    assert response.status_code == 302
+    agreement = Agreement.objects.get()
+    assert agreement.created_by == agreements_staff
+    history = as_agreements.get(reverse("admin:schools_agreement_history", args=[agreement.pk]))
+    assert len(history.context["action_list"]) == 1
+    [entry] = agreement_log_entries()
+    assert (entry.details["object"], entry.details["operation"]) == ("agreement", "create")
+
+
+def test_it_logs_a_deleted_agreement(as_agreements):
+    """Deleting an agreement writes a delete entry for its school."""
+    agreement = make_agreement(make_school(), dt.date(2026, 9, 1))
+    url = reverse("admin:schools_agreement_delete", args=[agreement.pk])
+    as_agreements.post(url, {"post": "yes"})
+    assert not Agreement.objects.exists()
+    [entry] = agreement_log_entries()
+    assert entry.details["operation"] == "delete" and entry.subject == "school:012345"
+
+
+# --- Import page -------------------------------------------------------------------------------
+
+CSV = b"instellingsnummer;name;valid_from;valid_until\r\n12345;Testschool Upload;2026-09-01;\r\n"
+
+
+def test_it_checks_then_imports_an_upload(as_agreements):
+    """An upload is checked first (nothing written), then imported on confirmation."""
+    url = reverse("admin:schools_agreement_import")
+    response = as_agreements.post(url, {"file": SimpleUploadedFile("s.csv", CSV)})
+    assert response.context["result"].created == 1
+    assert "12345 gelezen als 012345" in response.content.decode()
+    assert not School.objects.exists()
+    response = as_agreements.post(url, {"confirm": "1"})
+    assert response.context["result"].applied
+    assert School.objects.get().instellingsnummer == "012345"
+
+
+def test_it_shows_every_bad_line_of_an_upload(as_agreements):
+    """A bad upload lists each bad line and offers no confirmation."""
+    bad = CSV + b"1234567;X;2026-09-01;\r\nabc;Y;gisteren;\r\n"
+    response = as_agreements.post(
+        reverse("admin:schools_agreement_import"), {"file": SimpleUploadedFile("s.csv", bad)}
+    )
+    text = response.content.decode()
+    assert "regel 3:" in text and "regel 4:" in text
+    assert 'name="confirm"' not in text
+    assert not School.objects.exists()
