@@ -171,7 +171,80 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Pupils come in through LeerID only; staff sign in to the admin with a password.
+AUTHENTICATION_BACKENDS = [
+    "ilearn_auth.oidc.LeerIDBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# --- LeerID (ACM/IDM) as OpenID Provider (see ilearn_auth/oidc.py and .env.example) -----------
+# `make run` points at the stand-in LeerID (demo/leerid.py) on loopback.
+LEERID_ISSUER = env.str("LEERID_ISSUER", default="http://127.0.0.1:9400" if DEBUG else "")
+LEERID_CLIENT_ID = env.str("LEERID_CLIENT_ID", default="ilearn-demo" if DEBUG else "")
+LEERID_CLIENT_SECRET = env.str(
+    "LEERID_CLIENT_SECRET", default="ilearn-demo-secret" if DEBUG else ""
+)
+LEERID_CLIENT_AUTH = env.str("LEERID_CLIENT_AUTH", default="client_secret_basic")
+LEERID_PRIVATE_KEY = env.str("LEERID_PRIVATE_KEY", default="", multiline=True)
+LEERID_PRIVATE_KEY_ID = env.str("LEERID_PRIVATE_KEY_ID", default="")
+LEERID_SCOPES = env.str("LEERID_SCOPES", default="openid profile vo ov_leerling")
+# Public LeerID integrations report pupil tokens without `sub`; pupils are keyed on LeerID keys.
+LEERID_REQUIRE_SUB = env.bool("LEERID_REQUIRE_SUB", default=False)
+LEERID_USE_USERINFO = env.bool("LEERID_USE_USERINFO", default=True)
+LEERID_TRUSTED_AUDIENCES = env.list("LEERID_TRUSTED_AUDIENCES", default=[])
+LEERID_CONNECT_TIMEOUT = env.float("LEERID_CONNECT_TIMEOUT", default=2.0)
+LEERID_READ_TIMEOUT = env.float("LEERID_READ_TIMEOUT", default=4.0)
+LEERID_METADATA_TTL = env.int("LEERID_METADATA_TTL", default=3600)
+LEERID_JWKS_TTL = env.int("LEERID_JWKS_TTL", default=3600)
+LEERID_JWKS_REFETCH_INTERVAL = env.int("LEERID_JWKS_REFETCH_INTERVAL", default=30)
+LEERID_CLOCK_LEEWAY = env.int("LEERID_CLOCK_LEEWAY", default=60)
+LEERID_STATE_TTL = env.int("LEERID_STATE_TTL", default=600)
+LEERID_POST_LOGOUT_REDIRECT_URI = env.str("LEERID_POST_LOGOUT_REDIRECT_URI", default="")
+# Demo mode: the login page lists the stand-in LeerID's demo pupils (`make run` turns it on).
+LEERID_DEMO = env.bool("LEERID_DEMO", default=False)
+_LEERID_CLIENT_AUTHS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
+if LEERID_CLIENT_AUTH not in _LEERID_CLIENT_AUTHS:
+    raise ImproperlyConfigured(
+        f"LEERID_CLIENT_AUTH must be one of {', '.join(_LEERID_CLIENT_AUTHS)}."
+    )
+if LEERID_CLIENT_AUTH == "private_key_jwt" and not LEERID_PRIVATE_KEY:
+    raise ImproperlyConfigured("LEERID_CLIENT_AUTH=private_key_jwt needs LEERID_PRIVATE_KEY (PEM).")
+if LEERID_ISSUER:
+    from ilearn_auth.oidc_config import issuer_problem
+
+    _issuer_problem = issuer_problem(
+        LEERID_ISSUER, debug=DEBUG, allow_insecure_loopback=ALLOW_INSECURE_LOOPBACK_ISSUER
+    )
+    if _issuer_problem:
+        raise ImproperlyConfigured(_issuer_problem)
+
+# mozilla-django-oidc reads these; endpoints come from discovery at run time (ilearn_auth.oidc).
+OIDC_RP_CLIENT_ID = LEERID_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = LEERID_CLIENT_SECRET
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = LEERID_SCOPES
+OIDC_OP_AUTHORIZATION_ENDPOINT = ""
+OIDC_OP_TOKEN_ENDPOINT = ""
+OIDC_OP_USER_ENDPOINT = ""
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_MAX_STATES = 10
+OIDC_REDIRECT_REQUIRE_HTTPS = not DEBUG
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+
+# --- Sessions --------------------------------------------------------------------------------
+# A pupil's session lasts a school day and ends when the browser closes.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+# With Redis, sessions live there: no SQL per request for them, and a database outage still
+# lets the login pages answer. Without Redis (the demo), in the database.
+SESSION_ENGINE = env.str(
+    "SESSION_ENGINE",
+    default="django.contrib.sessions.backends." + ("cache" if REDIS_URL else "db"),
+)
 
 # --- LeerID claim names (read by pupils.claims.ClaimNames.from_settings) ---------------------
 # The enrollment claim is not public: ov_inschrijvingen until the integration file says otherwise.

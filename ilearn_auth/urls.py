@@ -1,12 +1,28 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
-from ilearn_auth import health
+from ilearn_auth import health, oidc, pages
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # The pupil's way in and out (ilearn_auth/oidc.py) and pages (ilearn_auth/pages.py).
+    path("", pages.home, name="home"),
+    path("login/", pages.login_page, name="login"),
+    path("login/failed/", pages.login_failed, name="login_failed"),
+    path("logout/", oidc.logout_view, name="logout"),
+    path(
+        "oidc/authenticate/",
+        oidc.LeerIDAuthenticateView.as_view(),
+        name="oidc_authentication_init",
+    ),
+    path("oidc/callback/", oidc.LeerIDCallbackView.as_view(), name="oidc_authentication_callback"),
+    path("api/me", pages.api_me, name="api_me"),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# A database outage that escapes a view is a 503 page, anything else a friendly page.
+handler500 = "ilearn_auth.pages.server_error"

@@ -1,0 +1,136 @@
+"""The pupil's pages and /api/me."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.oidc.conftest import CLIENT_ID, login
+from tests.oidc.helpers import privacy_entries
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_the_login_button_in_dutch(client, op):
+    """The login page offers 'Aanmelden met LeerID' and is marked as Dutch."""
+    page = client.get("/login/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'lang="nl"' in html
+    assert "Aanmelden met LeerID" in html
+    assert '<main id="main"' in html
+    assert "Demoleerlingen" not in html
+
+
+def test_it_lists_the_demo_pupils_in_demo_mode(client, op, settings):
+    """With LEERID_DEMO on, the login page names every demo pupil."""
+    from demo.pupils import DEMO_PUPILS
+
+    settings.LEERID_DEMO = True
+    html = client.get("/login/").content.decode()
+    assert all(pupil.sub in html for pupil in DEMO_PUPILS)
+
+
+def test_it_sends_anonymous_visitors_of_home_to_the_login_page(client, op):
+    """Home needs a signed-in user."""
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_it_greets_the_signed_in_pupil(client, op, demo_schools):
+    """Home greets by given name and names the school access came through."""
+    login(client, op)
+    html = client.get("/").content.decode()
+    assert "Hallo Testa!" in html
+    assert "012345" in html
+
+
+def test_it_answers_401_json_on_api_me_for_anonymous_visitors(client, op):
+    """/api/me without a pupil session: 401 JSON."""
+    response = client.get("/api/me")
+    assert response.status_code == 401
+    assert response.json() == {"error": "not_authenticated"}
+
+
+def test_it_describes_the_pupil_on_api_me(client, op, demo_schools):
+    """/api/me: public id, kind, given name, granted schools; never a LeerID key."""
+    from pupils.models import Pupil
+
+    login(client, op)
+    body = client.get("/api/me").json()
+    pupil = Pupil.objects.get()
+    assert body == {
+        "pupil_id": str(pupil.public_id),
+        "kind": "identified",
+        "given_name": "Testa",
+        "schools": ["012345"],
+    }
+    assert op.claims["ov_account_uuid"] not in str(body)
+
+
+def test_it_answers_401_on_api_me_for_staff(client, op, django_user_model):
+    """A staff user is not a pupil: 401 on /api/me."""
+    staff = django_user_model.objects.create_user("staff", password="long-password-123")
+    client.force_login(staff)
+    assert client.get("/api/me").status_code == 401
+
+
+def test_it_logs_out_locally_then_at_leerid(client, op, demo_schools):
+    """POST /logout/ ends our session and goes to end_session with client_id and state."""
+    login(client, op)
+    response = client.post("/logout/")
+    assert response.status_code == 302
+    target = urlsplit(response["Location"])
+    assert (
+        f"{target.scheme}://{target.netloc}{target.path}" == op.metadata()["end_session_endpoint"]
+    )
+    query = {name: values[0] for name, values in parse_qs(target.query).items()}
+    assert query["client_id"] == CLIENT_ID
+    assert query["post_logout_redirect_uri"] == "http://testserver/login/"
+    assert len(query["state"]) >= 32
+    assert "_auth_user_id" not in client.session
+    assert client.get("/api/me").status_code == 401
+    [entry] = privacy_entries(action="authn_logout")
+    assert len(entry.subject) == 64
+    # Back from LeerID with our state: the login page says so.
+    page = client.get("/login/", {"state": query["state"]})
+    assert "Je bent afgemeld" in page.content.decode()
+
+
+def test_it_does_not_announce_a_logout_it_did_not_start(client, op):
+    """A forged state on the login page shows no logout message."""
+    assert "Je bent afgemeld" not in client.get("/login/?state=x").content.decode()
+
+
+def test_it_refuses_logout_by_get(client, op, demo_schools):
+    """Logout is POST only (a link or image cannot sign a pupil out)."""
+    login(client, op)
+    assert client.get("/logout/").status_code == 405
+    assert client.get("/api/me").status_code == 200
+
+
+def test_it_logs_out_locally_when_leerid_is_down(client, op, demo_schools):
+    """Without LeerID, logout still ends our session and lands on the login page."""
+    login(client, op)
+    op.down = True
+    from ilearn_auth import oidc_config
+
+    oidc_config.reset_caches()
+    response = client.post("/logout/")
+    assert response["Location"] == "/login/"
+    assert client.get("/api/me").status_code == 401
+
+
+def test_it_shows_a_generic_page_for_a_direct_visit_to_the_failure_page(client, op):
+    """The failure page without a failure in the session is a 400 page, not a 500."""
+    assert client.get("/login/failed/").status_code == 400
+
+
+def test_it_switches_to_english(client, op):
+    """The language switch turns the pages English."""
+    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    html = client.get("/login/").content.decode()
+    assert 'lang="en"' in html
+    assert "Sign in with LeerID" in html
