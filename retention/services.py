@@ -119,9 +119,9 @@ def privacy_log_prune(
     batch_size: int | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
-) -> int | None:
+) -> int:
     """Prune privacy-log entries older than the privacy log's own period, through the privacy
-    app, which keeps its hash chain verifiable. A dry run cannot count them: returns None."""
+    app, which keeps its hash chain verifiable."""
     rule = policy.rule(policy.PRIVACY_LOG)
     if rule.days is None and cutoff is None:
         raise RetentionError(
@@ -133,15 +133,21 @@ def privacy_log_prune(
         raise RetentionError(
             "privacy.retention.privacy_log_prune is missing: the privacy app must provide it"
         ) from exc
+    cutoff = cutoff or rule.cutoff()
     if dry_run:
-        return None
+        # An upper bound: the prune removes only the chain's prefix older than the cutoff.
+        return (
+            import_module("privacy.models")
+            .PrivacyLogEntry.objects.filter(created_at__lt=cutoff)
+            .count()
+        )
     started = time.monotonic()
-    pruned = prune(older_than=cutoff or rule.cutoff(), batch_size=batch_size or policy.batch_size())
+    pruned = prune(older_than=cutoff, batch_size=batch_size or policy.batch_size())
     _report(progress, policy.PRIVACY_LOG, pruned, started)
     return pruned
 
 
-PURGES: dict[str, Callable[..., int | None]] = {
+PURGES: dict[str, Callable[..., int]] = {
     policy.ACCOUNTS: account_purge_inactive,
     policy.SNAPSHOTS: snapshot_purge_expired,
     policy.PRIVACY_LOG: privacy_log_prune,

@@ -41,19 +41,3 @@ def make_pupil(
         )
     AccountAlias.objects.create(pupil=pupil, pseudonym=pseudonymize(str(account_uuid)))
     return pupil
-
-
-def login_again(pupil: Pupil, *, at: datetime) -> None:
-    """What a new login does to an existing pupil: a fresh snapshot and a new last login."""
-    IdentitySnapshot.objects.update_or_create(
-        pupil=pupil,
-        defaults={
-            "family_name": "Fictief",
-            "given_name": "Teruggekeerd",
-            "account_uuid": uuid.uuid4(),
-            "enrollments": ["012345"],
-            "granted_schools": ["012345"],
-            "login_at": at,
-        },
-    )
-    Pupil.objects.filter(pk=pupil.pk).update(last_login_at=at)

@@ -13,13 +13,16 @@ from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.db import connection
 
+import privacy
+from pupils.claims import LeerIDClaims
 from pupils.models import AccountAlias, IdentitySnapshot, Pupil
+from pupils.services import pupil_record_login
 from retention import policy, services
 from retention.exceptions import RetentionError
 from retention.locking import retention_lock
 from retention.models import RetentionRun
 from retention.signals import pupils_purging
-from retention.tests.factories import login_again, make_pupil
+from retention.tests.factories import make_pupil
 
 pytestmark = pytest.mark.django_db
 
@@ -66,24 +69,41 @@ def test_it_counts_three_years_as_1095_days_across_a_leap_day():
     assert not get_user_model().objects.filter(pk=pupil.user_id).exists()
 
 
+def _login(at: datetime, *, leer_id: str | None, account: str, historiek=()) -> Pupil:
+    """A granted login through the real login service, at a moved clock."""
+    claims = LeerIDClaims(
+        sub=None,
+        leer_id_uuid=leer_id,
+        account_uuid=account,
+        historiek_account_uuids=tuple(historiek),
+        family_name="Fictief",
+        given_name=f"Testleerling {at:%Y%m%d}",
+        enrollments=("012345",),
+    )
+    with time_machine.travel(at, tick=False):
+        return pupil_record_login(claims=claims, granted_schools=["012345"])
+
+
 def test_it_gives_a_returning_pupil_the_same_account_with_a_fresh_snapshot():
     """In year 2 the snapshot is gone but the account is not: the next login finds it and
     writes a new snapshot, which the next runs keep."""
     first = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
-    pupil = make_pupil(login_at=first)
+    leer_id, account = str(uuid.uuid4()), str(uuid.uuid4())
+    pupil = _login(first, leer_id=leer_id, account=account)
     with time_machine.travel(first + YEAR + timedelta(days=1), tick=False):
         services.retention_run(rules=BOTH)
     assert not IdentitySnapshot.objects.filter(pupil=pupil).exists()
+    assert Pupil.objects.filter(pk=pupil.pk).exists()
 
     again = first + YEAR + timedelta(days=40)
-    login_again(pupil, at=again)
+    returned = _login(again, leer_id=leer_id, account=account)
     with time_machine.travel(again + timedelta(days=1), tick=False):
         run = services.retention_run(rules=BOTH)
     assert run.counts == {policy.ACCOUNTS: 0, policy.SNAPSHOTS: 0}
-    same = Pupil.objects.get(pseudonym=pupil.pseudonym)
-    assert same.public_id == pupil.public_id
-    assert same.snapshot.login_at == again
-    assert same.snapshot.given_name == "Teruggekeerd"
+    assert returned.pk == pupil.pk and returned.public_id == pupil.public_id
+    snapshot = IdentitySnapshot.objects.get(pupil=pupil)
+    assert snapshot.login_at == again
+    assert snapshot.given_name == f"Testleerling {again:%Y%m%d}"
 
 
 def test_it_keeps_a_merged_temporary_account_with_the_pupil_it_was_merged_into():
@@ -91,21 +111,25 @@ def test_it_keeps_a_merged_temporary_account_with_the_pupil_it_was_merged_into()
     three years after the temporary login nothing goes while the pupil is active, and it goes
     with the pupil three years after the pupil's own last login."""
     start = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
-    temporary = make_pupil(login_at=start, kind=Pupil.Kind.TEMPORARY)
-    survivor = make_pupil(login_at=start + timedelta(days=200))
-    # The merge as pupils.services does it: aliases move over, the temporary pupil goes.
-    temporary.aliases.update(pupil=survivor)
-    get_user_model().objects.filter(pk=temporary.user_id).delete()
-    merged_aliases = set(survivor.aliases.values_list("pseudonym", flat=True))
-    assert len(merged_aliases) == 2
+    leer_id, account, temporary_account = (str(uuid.uuid4()) for _ in range(3))
+    identified = _login(start, leer_id=leer_id, account=account)
+    temporary = _login(start + timedelta(days=100), leer_id=None, account=temporary_account)
+    assert temporary.pk != identified.pk
+    merged_at = start + timedelta(days=200)
+    survivor = _login(merged_at, leer_id=leer_id, account=account, historiek=[temporary_account])
+    assert survivor.pk == identified.pk
+    assert not Pupil.objects.filter(pk=temporary.pk).exists()
+    aliases = set(AccountAlias.objects.filter(pupil=survivor).values_list("pseudonym", flat=True))
+    assert len(aliases) == 2
 
-    with time_machine.travel(start + timedelta(days=1095) + SECOND, tick=False):
+    with time_machine.travel(start + timedelta(days=100 + 1095) + SECOND, tick=False):
         assert services.account_purge_inactive() == 0
-    assert set(survivor.aliases.values_list("pseudonym", flat=True)) == merged_aliases
+    assert set(survivor.aliases.values_list("pseudonym", flat=True)) == aliases
 
-    with time_machine.travel(start + timedelta(days=200 + 1095) + SECOND, tick=False):
+    with time_machine.travel(merged_at + timedelta(days=1095) + SECOND, tick=False):
         assert services.account_purge_inactive() == 1
-    assert not AccountAlias.objects.filter(pseudonym__in=merged_aliases).exists()
+    assert not AccountAlias.objects.filter(pseudonym__in=aliases).exists()
+    assert not get_user_model().objects.filter(pk=survivor.user_id).exists()
 
 
 @pytest.mark.urls("retention.tests.urls")
@@ -247,6 +271,20 @@ def test_it_records_the_run_and_logs_the_counts_but_not_who(clock):
     assert entry.details["counts"] == {policy.ACCOUNTS: 1, policy.SNAPSHOTS: 0}
     assert entry.subject == ""
     assert pupil.pseudonym not in str(entry.details)
+
+
+def test_it_applies_every_rule_by_default():
+    """A full run applies the three rules, the privacy log's through the privacy app."""
+    start = datetime(2023, 1, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        privacy.log("authn_login_success", actor="system")
+        make_pupil(login_at=start)
+    with time_machine.travel(start + timedelta(days=1097), tick=False):
+        dry = services.retention_run(dry_run=True)
+        run = services.retention_run()
+    assert dry.counts == {policy.ACCOUNTS: 1, policy.SNAPSHOTS: 1, policy.PRIVACY_LOG: 1}
+    assert run.status == RetentionRun.Status.SUCCESS
+    assert run.counts == {policy.ACCOUNTS: 1, policy.SNAPSHOTS: 0, policy.PRIVACY_LOG: 1}
 
 
 class Killed(Exception):

@@ -46,8 +46,7 @@ class Command(BaseCommand):
             return
         verb = "would delete" if run.dry_run else "deleted"
         for name, count in run.counts.items():
-            shown = "not counted in a dry run" if count is None else f"{verb} {count}"
-            self.stdout.write(f"{name}: {shown}")
+            self.stdout.write(f"{name}: {verb} {count}")
         seconds = (run.finished_at - run.started_at).total_seconds()
         self.stdout.write(self.style.SUCCESS(f"Run {run.pk} {run.status} in {seconds:.1f} s."))
 
@@ -65,8 +64,7 @@ class _Bars:
             return
         if rule not in self.bars:
             # Counted after the first batch committed: what is left plus that batch.
-            left = PURGES[rule](dry_run=True) if rule != policy.PRIVACY_LOG else None
-            total = None if left is None else left + rows
+            total = PURGES[rule](dry_run=True) + rows
             self.bars[rule] = tqdm(total=total, desc=rule, unit="rows", file=self.stream)
         self.bars[rule].update(rows)
 
