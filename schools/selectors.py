@@ -24,7 +24,7 @@ class State:
 
     LABELS = {
         IN_FORCE: _("van kracht vandaag"),
-        EXPIRING: _("loopt af binnen %(days)s dagen") % {"days": EXPIRING_WITHIN_DAYS},
+        EXPIRING: _("loopt af binnen 30 dagen"),  # EXPIRING_WITHIN_DAYS
         EXPIRED: _("verlopen"),
         NOT_STARTED: _("nog niet gestart"),
         SUSPENDED: _("opgeschort"),
