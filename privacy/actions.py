@@ -1,0 +1,59 @@
+"""The one documented list of privacy-log actions.
+
+Names follow the OWASP Logging Vocabulary (``authn_*``, ``authz_*``, ``sensitive_*``,
+``user_*``) where one fits; the rest are ours. Actions are plain strings so that callers need
+no import beyond ``privacy.log``; :func:`privacy.log` refuses a name that is not listed here.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+# --- OWASP Logging Vocabulary ------------------------------------------------------------------
+# A pupil (or staff member) signed in; subject is the pupil's pseudonym.
+AUTHN_LOGIN_SUCCESS = "authn_login_success"
+# A login was refused (bad token, no enrollment, no agreement...); ``reason`` says why.
+AUTHN_LOGIN_FAIL = "authn_login_fail"
+# Someone signed in tried something their role does not allow.
+AUTHZ_FAIL = "authz_fail"
+# A session ended (local logout, with or without the ACM logout).
+AUTHN_LOGOUT = "authn_logout"
+# A staff member saw a pupil's personal data (``privacy.audit.log_sensitive_read``).
+SENSITIVE_READ = "sensitive_read"
+# A pupil's personal data left the system (an export for an access request).
+SENSITIVE_EXPORT = "sensitive_export"
+# A pupil's personal data was erased on request (not by the retention rules).
+SENSITIVE_DELETE = "sensitive_delete"
+# A pupil account (and everything it owns) was deleted.
+USER_DELETED = "user_deleted"
+
+# --- Ours ----------------------------------------------------------------------------------------
+# A temporary account was merged into an identified one (details: the other pseudonym).
+PUPIL_MERGED = "pupil_merged"
+# A retention run removed snapshots or accounts (details: counts, never who).
+RETENTION_PURGE = "retention_purge"
+# A school's agreement was created, changed, suspended or ended.
+AGREEMENT_CHANGED = "agreement_changed"
+# The DPO exported (part of) the privacy log.
+PRIVACY_LOG_EXPORT = "privacy_log_export"
+# Old privacy-log entries were pruned; details hold the new checkpoint.
+PRIVACY_LOG_PRUNE = "privacy_log_prune"
+# An entry of a DPO register (breaches, processors, activities, data quality) changed.
+REGISTER_CHANGED = "register_changed"
+
+ACTIONS: dict[str, str] = {
+    AUTHN_LOGIN_SUCCESS: _("aanmelding gelukt"),
+    AUTHN_LOGIN_FAIL: _("aanmelding geweigerd"),
+    AUTHZ_FAIL: _("toegang geweigerd"),
+    AUTHN_LOGOUT: _("afmelding"),
+    SENSITIVE_READ: _("persoonsgegevens bekeken"),
+    SENSITIVE_EXPORT: _("persoonsgegevens geëxporteerd"),
+    SENSITIVE_DELETE: _("persoonsgegevens gewist"),
+    USER_DELETED: _("account verwijderd"),
+    PUPIL_MERGED: _("accounts samengevoegd"),
+    RETENTION_PURGE: _("bewaartermijn toegepast"),
+    AGREEMENT_CHANGED: _("overeenkomst gewijzigd"),
+    PRIVACY_LOG_EXPORT: _("privacylog geëxporteerd"),
+    PRIVACY_LOG_PRUNE: _("privacylog ingekort"),
+    REGISTER_CHANGED: _("register gewijzigd"),
+}

@@ -1,0 +1,190 @@
+"""Writing the privacy log and reading its head.
+
+Concurrency: on PostgreSQL every writer takes one transaction-scoped advisory lock, reads the
+head and inserts the next entry, all inside the caller's transaction. The lock is released at
+commit or rollback, so an entry rolled back with its transaction leaves neither a gap nor a
+broken link: the next writer simply reads the old head again. SQLite serialises writers itself;
+the sequence being the primary key turns any race into an error rather than a fork.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+
+from privacy import actions, chain
+from privacy.exceptions import PrivacyLogError
+from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
+
+# An arbitrary constant that names "the privacy-log head" among advisory locks.
+HEAD_LOCK_KEY = 7_410_392_781_001
+MAX_DETAILS_BYTES = 2_000
+
+_ACTOR = re.compile(r"^(system|staff:[0-9]{1,18}|pupil:[0-9a-f]{64})$")
+_SUBJECT = re.compile(r"^([0-9a-f]{64}|[a-z][a-z_]{0,30}:[A-Za-z0-9_.:-]{1,64})?$")
+_REASON = re.compile(r"^[a-z0-9_]{0,64}$")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{0,64}$")
+# Values that are or may hide a raw LeerID key, a token or a secret.
+_FORBIDDEN_VALUE = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
+    r"|bearer\s",
+    re.IGNORECASE,
+)
+_FORBIDDEN_KEYS = frozenset(
+    {
+        "name",
+        "given_name",
+        "family_name",
+        "first_name",
+        "last_name",
+        "email",
+        "leer_id_uuid",
+        "account_uuid",
+        "historiek_account_uuids",
+        "ov_leerid_uuid",
+        "ov_account_uuid",
+        "ov_historiek_account_uuid",
+        "code",
+        "state",
+        "nonce",
+        "id_token",
+        "access_token",
+        "refresh_token",
+        "token",
+        "password",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Head:
+    sequence: int
+    hash: str
+
+
+def privacy_log_write(
+    *,
+    action: str,
+    actor: str,
+    subject: str = "",
+    outcome: str = "success",
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    request_id: str | None = None,
+) -> PrivacyLogEntry:
+    details = _clean_details(details)
+    request_id = _current_request_id() if request_id is None else request_id
+    _validate(action=action, actor=actor, subject=subject, outcome=outcome, reason=reason)
+    if not _REQUEST_ID.match(request_id):
+        raise PrivacyLogError("request_id must be up to 64 letters, digits or dashes.")
+
+    with transaction.atomic():
+        lock_head()
+        head = privacy_log_head()
+        entry = PrivacyLogEntry(
+            sequence=head.sequence + 1,
+            # Taken under the lock, so times never run backwards along the chain.
+            created_at=datetime.now(UTC),
+            actor=actor,
+            action=action,
+            subject=subject,
+            outcome=outcome,
+            reason=reason,
+            details=details,
+            request_id=request_id,
+            prev_hash=head.hash,
+        )
+        entry.hash = chain.entry_hash(head.hash, encode(entry))
+        entry.save(force_insert=True)
+    return entry
+
+
+def privacy_log_head() -> Head:
+    """The newest entry, else the newest checkpoint, else the genesis."""
+    row = PrivacyLogEntry.objects.order_by("-sequence").values_list("sequence", "hash").first()
+    if row is None:
+        row = (
+            PrivacyLogCheckpoint.objects.order_by("-sequence")
+            .values_list("sequence", "hash")
+            .first()
+        )
+    return Head(*row) if row else Head(0, chain.GENESIS_HASH)
+
+
+def encode(entry: PrivacyLogEntry) -> bytes:
+    return chain.canonical(
+        sequence=entry.sequence,
+        created_at=entry.created_at,
+        actor=entry.actor,
+        action=entry.action,
+        subject=entry.subject,
+        outcome=entry.outcome,
+        reason=entry.reason,
+        details=entry.details,
+        request_id=entry.request_id,
+    )
+
+
+def lock_head() -> None:
+    """Serialise chain writers (and the pruner) until the current transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HEAD_LOCK_KEY])
+
+
+def _current_request_id() -> str:
+    from ilearn_auth.middleware import current_request_id
+
+    request_id = current_request_id()
+    return "" if request_id == "-" else request_id
+
+
+def _validate(*, action: str, actor: str, subject: str, outcome: str, reason: str) -> None:
+    if action not in actions.ACTIONS:
+        raise PrivacyLogError(f"Unknown privacy-log action {action!r}: add it to privacy.actions.")
+    if not _ACTOR.match(actor):
+        raise PrivacyLogError('actor must be "system", "staff:<pk>" or "pupil:<pseudonym>".')
+    if not _SUBJECT.match(subject) or _FORBIDDEN_VALUE.search(subject):
+        raise PrivacyLogError('subject must be a pseudonym, "" or a key such as "school:012345".')
+    if outcome not in PrivacyLogEntry.Outcome.values:
+        raise PrivacyLogError('outcome must be "success" or "failure".')
+    if not _REASON.match(reason):
+        raise PrivacyLogError("reason must be a short snake_case code.")
+
+
+def _clean_details(details: dict[str, Any] | None) -> dict[str, Any]:
+    """Round-trip through canonical JSON, so what is stored is exactly what was hashed."""
+    if details is None:
+        return {}
+    if not isinstance(details, dict):
+        raise PrivacyLogError("details must be a dict.")
+    try:
+        encoded = chain.dumps(details)
+    except (TypeError, ValueError) as exc:
+        raise PrivacyLogError("details must be plain JSON (no NaN, no objects).") from exc
+    if len(encoded.encode()) > MAX_DETAILS_BYTES:
+        raise PrivacyLogError(f"details must stay under {MAX_DETAILS_BYTES} bytes.")
+    if "\\u0000" in encoded:
+        raise PrivacyLogError("details must not contain NUL characters.")
+    cleaned = json.loads(encoded)
+    _refuse_personal_data(cleaned)
+    return cleaned
+
+
+def _refuse_personal_data(value: Any) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.lower() in _FORBIDDEN_KEYS:
+                raise PrivacyLogError(f"details must not hold {key!r}: log pseudonyms only.")
+            _refuse_personal_data(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_personal_data(item)
+    elif isinstance(value, str) and _FORBIDDEN_VALUE.search(value):
+        raise PrivacyLogError("details must not hold UUIDs or tokens: log pseudonyms only.")

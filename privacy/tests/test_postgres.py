@@ -1,0 +1,166 @@
+"""What only PostgreSQL gives: the append-only trigger and many concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import DatabaseError, connection, connections, transaction
+
+import privacy
+from privacy.models import PrivacyLogEntry
+from privacy.tests.helpers import PSEUDONYM, postgres_only, write
+from privacy.verification import privacy_log_verify
+
+pytestmark = postgres_only
+
+
+def raw(sql: str, params: list | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE privacy_privacylogentry SET actor = 'system' WHERE sequence = 1",
+        "UPDATE privacy_privacylogentry SET hash = prev_hash",
+        "DELETE FROM privacy_privacylogentry WHERE sequence = 2",
+        "DELETE FROM privacy_privacylogentry",
+    ],
+)
+def test_it_rejects_raw_update_and_delete(sql):
+    """Outside the pruning path the trigger refuses every UPDATE and DELETE."""
+    write(3)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw(sql)
+    assert PrivacyLogEntry.objects.count() == 3
+    assert privacy_log_verify().ok
+
+
+@pytest.mark.django_db
+def test_it_rejects_update_even_on_the_pruning_path():
+    """The pruning flag lets DELETE through, never UPDATE."""
+    write(2)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw("SET LOCAL ilearn.privacy_prune = 'on'")
+        raw("UPDATE privacy_privacylogentry SET actor = 'system'")
+
+
+@pytest.mark.django_db
+def test_it_lets_delete_through_only_with_the_transaction_local_flag():
+    """SET LOCAL ilearn.privacy_prune = 'on' allows DELETE, and only in that transaction."""
+    write(2)
+    with transaction.atomic():
+        raw("SET LOCAL ilearn.privacy_prune = 'on'")
+        raw("DELETE FROM privacy_privacylogentry WHERE sequence = 1")
+    assert PrivacyLogEntry.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_rejects_checkpoints_written_outside_pruning():
+    """Checkpoints come from pruning only."""
+    with pytest.raises(DatabaseError, match="pruning only"), transaction.atomic():
+        raw(
+            "INSERT INTO privacy_privacylogcheckpoint (sequence, hash, pruned_at, entries_removed)"
+            " VALUES (5, %s, now(), 5)",
+            ["0" * 64],
+        )
+
+
+def _run_threads(target, count: int) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def wrapped(index: int) -> None:
+        try:
+            target(index)
+        except BaseException as exc:  # collected and re-raised in the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=wrapped, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_chains_concurrent_writers_without_gaps():
+    """8 threads x 500 entries: 4,000 entries, sequences 1..4000, one valid chain."""
+
+    def writer(index: int) -> None:
+        for _ in range(500):
+            privacy.log(
+                "authn_login_success",
+                actor=f"pupil:{PSEUDONYM}",
+                subject=PSEUDONYM,
+                details={"writer": index},
+            )
+
+    assert _run_threads(writer, 8) == []
+    sequences = list(
+        PrivacyLogEntry.objects.order_by("sequence").values_list("sequence", flat=True)
+    )
+    assert sequences == list(range(1, 4001))
+    result = privacy_log_verify()
+    assert (result.ok, result.count) == (True, 4000)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_hands_a_rolled_back_sequence_to_the_waiting_writer():
+    """A writer waiting on the lock gets the number a rolled-back transaction had held."""
+    write(2)
+    holding, release = threading.Event(), threading.Event()
+    held_sequence: list[int] = []
+
+    def rolls_back(_: int) -> None:
+        class Abort(Exception):
+            pass
+
+        try:
+            with transaction.atomic():
+                held_sequence.append(write(1)[0].sequence)
+                holding.set()
+                release.wait(timeout=30)
+                raise Abort
+        except Abort:
+            pass
+
+    def waits(_: int) -> None:
+        holding.wait(timeout=30)
+        write(1)
+
+    def orchestrate(index: int) -> None:
+        if index == 0:
+            rolls_back(index)
+        elif index == 1:
+            waits(index)
+        else:
+            holding.wait(timeout=30)
+            # Release only once the second writer is blocked on the advisory lock.
+            try:
+                with connection.cursor() as cursor:
+                    for _ in range(100_000):
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                            " AND NOT granted AND database = ("
+                            "  SELECT oid FROM pg_database WHERE datname = current_database())"
+                        )
+                        if cursor.fetchone()[0]:
+                            break
+                    else:
+                        raise AssertionError("the second writer never waited on the lock")
+            finally:
+                release.set()
+
+    assert _run_threads(orchestrate, 3) == []
+    assert held_sequence == [3]
+    sequences = list(
+        PrivacyLogEntry.objects.order_by("sequence").values_list("sequence", flat=True)
+    )
+    assert sequences == [1, 2, 3]
+    assert privacy_log_verify().ok

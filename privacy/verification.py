@@ -1,0 +1,176 @@
+"""Walking the chain: every link, every hash, every sequence number, in bounded memory.
+
+The walk reads entries in sequence order with keyset pagination (``sequence > last`` ... LIMIT),
+so memory stays flat however long the log is, inside one REPEATABLE READ transaction on
+PostgreSQL so that writers and the pruner cannot move rows under it.
+
+What a broken link means, when it is classified:
+- a sequence number skipped: the entry with that number is **missing**;
+- an entry whose own hash does not match its content: it was **changed**;
+- an entry that links to the entry two places back: the one in between was **inserted**;
+- an entry that links to an entry further along the chain: entries were **reordered**;
+- an intact entry that links to a hash found nowhere: the entry before it was **changed**;
+- ``--expect-head`` not found anywhere: the tail after the current head is **missing**.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from django.db import connection, transaction
+
+from privacy import actions, chain
+from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
+from privacy.services import Head
+
+Kind = Literal["changed", "missing", "reordered", "inserted"]
+_FIELDS = (
+    "sequence",
+    "created_at",
+    "actor",
+    "action",
+    "subject",
+    "outcome",
+    "reason",
+    "details",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    sequence: int
+    kind: Kind
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    count: int
+    head: Head
+    problem: Problem | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def privacy_log_verify(*, expect_head: str | None = None, chunk_size: int = 5_000) -> Verification:
+    # One snapshot for the whole walk, unless the caller already holds a transaction.
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _walk(expect_head=expect_head, chunk_size=chunk_size)
+
+
+def _walk(*, expect_head: str | None, chunk_size: int) -> Verification:
+    start = _start()
+    if problem := _check_checkpoint(start):
+        return Verification(0, start, problem)
+
+    expected_sequence, prev, prev_prev = start.sequence + 1, start.hash, None
+    count, found_expected = 0, expect_head == start.hash
+    last = start.sequence
+    while True:
+        rows = list(
+            PrivacyLogEntry.objects.filter(sequence__gt=last)
+            .order_by("sequence")
+            .values_list(*_FIELDS)[:chunk_size]
+        )
+        if not rows:
+            break
+        for row in rows:
+            sequence, prev_hash, stored_hash = row[0], row[9], row[10]
+            if sequence != expected_sequence:
+                return _fail(count, prev, expected_sequence, "missing", "sequence number absent")
+            encoded = chain.canonical(
+                sequence=sequence,
+                created_at=row[1],
+                actor=row[2],
+                action=row[3],
+                subject=row[4],
+                outcome=row[5],
+                reason=row[6],
+                details=row[7],
+                request_id=row[8],
+            )
+            intact = chain.entry_hash(prev_hash, encoded) == stored_hash
+            if prev_hash != prev:
+                return _broken_link(count, prev, sequence, prev_hash, prev_prev, intact)
+            if not intact:
+                return _fail(count, prev, sequence, "changed", "hash does not match the content")
+            prev_prev, prev = prev, stored_hash
+            found_expected = found_expected or stored_hash == expect_head
+            expected_sequence += 1
+            count += 1
+        last = rows[-1][0]
+
+    head = Head(expected_sequence - 1, prev)
+    if expect_head and not found_expected:
+        return Verification(
+            count,
+            head,
+            Problem(
+                expected_sequence,
+                "missing",
+                "the expected head is not in the log: entries after the current head are gone",
+            ),
+        )
+    return Verification(count, head)
+
+
+def _start() -> Head:
+    row = PrivacyLogCheckpoint.objects.order_by("-sequence").values_list("sequence", "hash").first()
+    return Head(*row) if row else Head(0, chain.GENESIS_HASH)
+
+
+def _check_checkpoint(start: Head) -> Problem | None:
+    """Entries at or below the checkpoint must be gone; the checkpoint must match its entry."""
+    below = (
+        PrivacyLogEntry.objects.filter(sequence__lte=start.sequence)
+        .order_by("sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    )
+    if below is not None:
+        return Problem(below, "inserted", "entry at or below the pruning checkpoint")
+    if start.sequence == 0:
+        return None
+    # Each prune writes the checkpoint it made into the chain, in the same transaction.
+    details = (
+        PrivacyLogEntry.objects.filter(action=actions.PRIVACY_LOG_PRUNE)
+        .order_by("-sequence")
+        .values_list("details", flat=True)
+        .first()
+    )
+    if not details or (details.get("through_sequence"), details.get("through_hash")) != (
+        start.sequence,
+        start.hash,
+    ):
+        return Problem(
+            start.sequence, "changed", "the checkpoint does not match the last prune entry"
+        )
+    return None
+
+
+def _broken_link(
+    count: int, prev: str, sequence: int, prev_hash: str, prev_prev: str | None, intact: bool
+) -> Verification:
+    if prev_prev is not None and prev_hash == prev_prev:
+        return _fail(count, prev, sequence - 1, "inserted", "not linked from the next entry")
+    if PrivacyLogEntry.objects.filter(sequence__gt=sequence, hash=prev_hash).exists():
+        return _fail(count, prev, sequence, "reordered", "links to a later entry")
+    if intact:
+        return _fail(
+            count, prev, sequence - 1, "changed", "does not match the hash the next entry recorded"
+        )
+    return _fail(count, prev, sequence, "changed", "link to the previous entry altered")
+
+
+def _fail(count: int, prev: str, sequence: int, kind: Kind, detail: str) -> Verification:
+    return Verification(count, Head(sequence - 1, prev), Problem(sequence, kind, detail))
