@@ -219,17 +219,14 @@ class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
     list_display = (
         "school_number",
         "school_name",
-        "valid_from",
-        "valid_until",
-        "status",
+        "starts",
+        "ends",
         "state_label",
-        "contract_reference",
     )
     list_display_links = ("school_number", "school_name")
     list_select_related = ("school",)
     search_fields = ("school__instellingsnummer", "school__name", "contract_reference")
     list_filter = (AgreementStateFilter, "status")
-    date_hierarchy = "valid_until"
     autocomplete_fields = ("school",)
     readonly_fields = ("created_by", "created_at", "updated_by", "updated_at")
     fieldsets = (
@@ -241,13 +238,22 @@ class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
     ordering = ("school__instellingsnummer", "valid_from")
     list_per_page = 50
 
-    @admin.display(description=_("instellingsnummer"), ordering="school__instellingsnummer")
+    @admin.display(description=_("nummer"), ordering="school__instellingsnummer")
     def school_number(self, obj: Agreement) -> str:
         return obj.school.instellingsnummer
 
     @admin.display(description=_("school"), ordering="school__name")
     def school_name(self, obj: Agreement) -> str:
         return obj.school.name
+
+    # ISO dates: short, sortable, and the form the import expects.
+    @admin.display(description=_("geldig vanaf"), ordering="valid_from")
+    def starts(self, obj: Agreement) -> str:
+        return obj.valid_from.isoformat()
+
+    @admin.display(description=_("geldig tot en met"), ordering="valid_until")
+    def ends(self, obj: Agreement) -> str:
+        return obj.valid_until.isoformat() if obj.valid_until else "-"
 
     @admin.display(description=_("toestand vandaag"))
     def state_label(self, obj: Agreement) -> str:
