@@ -26,6 +26,13 @@ PERMISSIONS: dict[str, list[str]] = {
         "schools.view_agreement",
         # privacy (helper A), retention (helper D), pupils (helper C1): add yours below.
         "retention.view_retentionrun",
+        # pupils: find and look up a pupil (each view of names logged), export one pupil's
+        # data (logged), erase a pupil with its user (logged). Never add or change: pupils are
+        # written by their own logins only.
+        "pupils.view_pupil",
+        "pupils.view_identitysnapshot",
+        "pupils.export_pupil",
+        "pupils.delete_pupil",
     ],
     # Staff who keep the list of schools with an agreement. No pupil or privacy data.
     # Schools are never deleted by staff (agreements point at them and the history matters);
@@ -40,7 +47,11 @@ PERMISSIONS: dict[str, list[str]] = {
         "schools.view_agreement",
     ],
     # Helpdesk: find a pupil by pseudonym or LeerID key (pupil permissions added by pupils).
-    SUPPORT: [],
+    SUPPORT: [
+        # pupils: find a pupil and see the last login's names and keys; each view is logged.
+        "pupils.view_pupil",
+        "pupils.view_identitysnapshot",
+    ],
 }
 
 

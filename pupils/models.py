@@ -37,6 +37,8 @@ class Pupil(models.Model):
     class Meta:
         verbose_name = _("leerling")
         verbose_name_plural = _("leerlingen")
+        # The DPO hands a pupil their data (GDPR art. 15/20); each export is logged.
+        permissions = [("export_pupil", _("Kan de gegevens van een leerling exporteren"))]
 
     def __str__(self) -> str:
         return f"pupil {self.pseudonym[:12]}"

@@ -1,0 +1,223 @@
+"""Pupils in the admin, for Support and the DPO: find, look up, export, erase. Read-only.
+
+- The list shows pseudonyms, kinds and dates; never a name.
+- A pupil is found by pseudonym (or its first 12+ characters) or by a LeerID or account key,
+  typed into a POST form and hashed on the fly, so a key never lands in a URL or access log.
+- The detail page shows the snapshot (names, keys) only to holders of
+  ``pupils.view_identitysnapshot``, and logs every such view (``sensitive_read``).
+- DPO only: export one pupil's data as JSON (``sensitive_export``) and erase a pupil with its
+  user (``sensitive_delete``, through the usual delete confirmation).
+- Pupils' own Django users are not staff and are left out of the user list.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from privacy.audit import log_sensitive_read, staff_actor
+from privacy.pseudonyms import pseudonymize, short
+from pupils.models import IdentitySnapshot, Pupil
+from pupils.services import pupil_erase, pupil_export
+
+_PSEUDONYM_PREFIX = re.compile(r"^[0-9a-f]{12,64}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
+_BASE_FIELDS = ("public_id", "pseudonym", "kind", "created_at", "last_login_at", "alias_count")
+_SNAPSHOT_FIELDS = (
+    "snapshot_family_name",
+    "snapshot_given_name",
+    "snapshot_leer_id_uuid",
+    "snapshot_account_uuid",
+    "snapshot_historiek",
+    "snapshot_enrollments",
+    "snapshot_granted_schools",
+    "snapshot_login_at",
+)
+SNAPSHOT_PERMISSION = "pupils.view_identitysnapshot"
+
+
+def pupils_matching(text: str):
+    """Pupils for a typed pseudonym (or prefix), LeerID key or account key."""
+    text = text.strip().lower()
+    if _UUID.match(text):
+        digits = text.replace("-", "")
+        key = "-".join((digits[:8], digits[8:12], digits[12:16], digits[16:20], digits[20:]))
+        pseudonym = pseudonymize(key)
+        by_key = Pupil.objects.filter(pseudonym=pseudonym) | Pupil.objects.filter(
+            aliases__pseudonym=pseudonym
+        )
+        if by_key.exists() or "-" in text:
+            return by_key.distinct()
+    if _PSEUDONYM_PREFIX.match(text):
+        return Pupil.objects.filter(pseudonym__startswith=text)
+    return Pupil.objects.none()
+
+
+@admin.register(Pupil)
+class PupilAdmin(admin.ModelAdmin):
+    list_display = ("short_pseudonym", "kind", "last_login_at", "created_at")
+    list_filter = ("kind",)
+    ordering = ("-last_login_at",)
+    actions = ["export_json"]
+    change_list_template = "admin/pupils/pupil/change_list.html"
+
+    @admin.display(description=_("pseudoniem"), ordering="pseudonym")
+    def short_pseudonym(self, pupil: Pupil) -> str:
+        return short(pupil.pseudonym)
+
+    @admin.display(description=_("account-aliassen"))
+    def alias_count(self, pupil: Pupil) -> int:
+        return pupil.aliases.count()
+
+    # --- Read-only, names only with the snapshot permission ---------------------------------
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("pupils.export_pupil")
+
+    def may_see_snapshot(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(SNAPSHOT_PERMISSION)
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if obj is not None and self.may_see_snapshot(request):
+            return _BASE_FIELDS + _SNAPSHOT_FIELDS
+        return _BASE_FIELDS
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.get_fields(request, obj)
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        pupil = self.get_object(request, object_id)
+        if (
+            pupil is not None
+            and self.has_view_permission(request, pupil)
+            and self.may_see_snapshot(request)
+            and IdentitySnapshot.objects.filter(pupil=pupil).exists()
+        ):
+            # Logged before the page is built: no log entry, no names shown.
+            log_sensitive_read(request, subject=pupil.pseudonym, page="admin:pupils_pupil_change")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _snapshot(self, pupil: Pupil) -> IdentitySnapshot | None:
+        try:
+            return pupil.snapshot
+        except IdentitySnapshot.DoesNotExist:
+            return None
+
+    def _snapshot_value(self, pupil: Pupil, name: str):
+        snapshot = self._snapshot(pupil)
+        if snapshot is None:
+            return "—"
+        value = getattr(snapshot, name)
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value) or "—"
+        return value if value not in (None, "") else "—"
+
+    @admin.display(description=_("familienaam"))
+    def snapshot_family_name(self, pupil: Pupil):
+        return self._snapshot_value(pupil, "family_name")
+
+    @admin.display(description=_("voornaam"))
+    def snapshot_given_name(self, pupil: Pupil):
+        return self._snapshot_value(pupil, "given_name")
+
+    @admin.display(description=_("LeerID-sleutel (leer_id_uuid)"))
+    def snapshot_leer_id_uuid(self, pupil: Pupil):
+        return self._snapshot_value(pupil, "leer_id_uuid")
+
+    @admin.display(description=_("account-sleutel (account_uuid)"))
+    def snapshot_account_uuid(self, pupil: Pupil):
+        return self._snapshot_value(pupil, "account_uuid")
+
+    @admin.display(description=_("vroegere account-sleutels"))
+    def snapshot_historiek(self, pupil: Pupil):
+        return self._snapshot_value(pupil, "historiek_account_uuids")
+
+    @admin.display(description=_("inschrijvingen"))
+    def snapshot_enrollments(self, pupil: Pupil):
+        return self._snapshot_value(pupil, "enrollments")
+
+    @admin.display(description=_("toegang via scholen"))
+    def snapshot_granted_schools(self, pupil: Pupil):
+        return self._snapshot_value(pupil, "granted_schools")
+
+    @admin.display(description=_("laatste aanmelding (momentopname)"))
+    def snapshot_login_at(self, pupil: Pupil):
+        return self._snapshot_value(pupil, "login_at")
+
+    # --- Find by pseudonym or key (POST, so no key in a URL) --------------------------------
+
+    def get_urls(self):
+        find = self.admin_site.admin_view(require_POST(self.find_view))
+        return [path("find/", find, name="pupils_pupil_find"), *super().get_urls()]
+
+    def find_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        found = list(pupils_matching(request.POST.get("key", ""))[:2])
+        changelist = reverse("admin:pupils_pupil_changelist")
+        if len(found) == 1:
+            return HttpResponseRedirect(reverse("admin:pupils_pupil_change", args=[found[0].pk]))
+        if found:
+            messages.warning(request, _("Meer dan één leerling past: typ meer tekens."))
+        else:
+            messages.warning(
+                request, _("Geen leerling gevonden voor die sleutel of dat pseudoniem.")
+            )
+        return HttpResponseRedirect(changelist)
+
+    # --- DPO: export and erase ----------------------------------------------------------------
+
+    @admin.action(description=_("Gegevens exporteren (JSON)"), permissions=["export"])
+    def export_json(self, request: HttpRequest, queryset):
+        pupils = list(queryset[:2])
+        if len(pupils) != 1:
+            messages.error(request, _("Kies precies één leerling om te exporteren."))
+            return None
+        data = pupil_export(pupil=pupils[0], actor=staff_actor(request.user))
+        response = HttpResponse(
+            json.dumps(data, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+        filename = f"pupil-{pupils[0].public_id}.json"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def delete_model(self, request: HttpRequest, obj: Pupil) -> None:
+        # The user goes too (it cascades to the pupil): no orphan account is left behind.
+        pupil_erase(pupil=obj, actor=staff_actor(request.user))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for pupil in queryset:
+            pupil_erase(pupil=pupil, actor=staff_actor(request.user))
+
+
+# --- Pupils' users stay out of the staff user list --------------------------------------------
+
+User = get_user_model()
+_registered_user_admin = admin.site._registry.get(User)
+if _registered_user_admin is not None:
+    _UserAdminBase = type(_registered_user_admin)
+
+    class StaffUserAdmin(_UserAdminBase):
+        """The user admin without pupils: their accounts are managed through ``Pupil`` only."""
+
+        def get_queryset(self, request: HttpRequest):
+            return super().get_queryset(request).filter(pupil__isnull=True)
+
+    admin.site.unregister(User)
+    admin.site.register(User, StaffUserAdmin)

@@ -1,0 +1,179 @@
+"""The pupils admin: Support and DPO find pupils, names only with permission and logged."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+
+from privacy.models import PrivacyLogEntry
+from privacy.pseudonyms import pseudonymize
+from pupils.models import Pupil
+from pupils.services import pupil_record_login
+from pupils.tests.factories import leerid_claims, new_key
+
+pytestmark = pytest.mark.django_db
+
+
+def staff(username: str, *, groups=(), permissions=()):
+    user = get_user_model().objects.create_user(
+        username=username, password="a-long-test-password", is_staff=True
+    )
+    user.groups.set(Group.objects.filter(name__in=groups))
+    for codename in permissions:
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+    return user
+
+
+@pytest.fixture
+def pupil() -> Pupil:
+    claims = leerid_claims(leer_id_uuid=new_key(), historiek=(new_key(),))
+    pupil = pupil_record_login(claims=claims, granted_schools={"012345"})
+    pupil.claims = claims
+    return pupil
+
+
+@pytest.fixture
+def support(client):
+    client.force_login(staff("sam-support", groups=["Support"]))
+    return client
+
+
+@pytest.fixture
+def dpo(client):
+    client.force_login(staff("dana-dpo", groups=["DPO"]))
+    return client
+
+
+def change_url(pupil: Pupil) -> str:
+    return reverse("admin:pupils_pupil_change", args=[pupil.pk])
+
+
+def test_it_lists_pupils_by_pseudonym_without_names(support, pupil):
+    """The list shows the short pseudonym and kind, never a name."""
+    response = support.get(reverse("admin:pupils_pupil_changelist"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert pupil.pseudonym[:12] in content
+    assert "Voorbeeldig" not in content
+    assert not PrivacyLogEntry.objects.filter(action="sensitive_read").exists()
+
+
+def test_it_shows_support_the_names_and_logs_the_view(support, pupil):
+    """Opening a pupil shows the snapshot to Support, and the view is in the privacy log."""
+    response = support.get(change_url(pupil))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Voorbeeldig" in content
+    assert pupil.claims.leer_id_uuid in content
+    entry = PrivacyLogEntry.objects.get(action="sensitive_read")
+    assert entry.subject == pupil.pseudonym
+    assert entry.actor.startswith("staff:")
+    assert entry.details == {"page": "admin:pupils_pupil_change"}
+
+
+def test_it_hides_names_without_the_snapshot_permission(client, pupil):
+    """Staff who may view pupils but not snapshots see no names and cause no log entry."""
+    client.force_login(staff("vic-viewer", permissions=["view_pupil"]))
+    response = client.get(change_url(pupil))
+    assert response.status_code == 200
+    assert "Voorbeeldig" not in response.content.decode()
+    assert not PrivacyLogEntry.objects.filter(action="sensitive_read").exists()
+
+
+def test_it_keeps_agreements_staff_away_from_pupils(client, pupil):
+    """The Agreements group has no pupil permission at all."""
+    client.force_login(staff("alex-agreements", groups=["Agreements"]))
+    assert client.get(reverse("admin:pupils_pupil_changelist")).status_code == 403
+    assert client.get(change_url(pupil)).status_code == 403
+
+
+@pytest.mark.parametrize("which", ["leerid", "account", "historiek", "pseudonym", "prefix"])
+def test_it_finds_a_pupil_by_key_or_pseudonym(support, pupil, which):
+    """A typed LeerID key, account key, old account key or pseudonym leads to the pupil."""
+    typed = {
+        "leerid": pupil.claims.leer_id_uuid.upper(),
+        "account": pupil.claims.account_uuid,
+        "historiek": pupil.claims.historiek_account_uuids[0].replace("-", ""),
+        "pseudonym": pupil.pseudonym,
+        "prefix": pupil.pseudonym[:12],
+    }[which]
+    response = support.post(reverse("admin:pupils_pupil_find"), {"key": typed})
+    assert response.status_code == 302
+    assert response["Location"] == change_url(pupil)
+
+
+def test_it_says_so_when_no_pupil_matches(support, pupil):
+    """An unknown key goes back to the list with a message, showing nothing."""
+    response = support.post(reverse("admin:pupils_pupil_find"), {"key": new_key()}, follow=True)
+    assert "Geen leerling gevonden" in response.content.decode()
+
+
+def test_it_finds_only_by_post(support):
+    """A key must never travel in a URL: the find view refuses GET."""
+    assert support.get(reverse("admin:pupils_pupil_find"), {"key": new_key()}).status_code == 405
+
+
+def test_it_lets_the_dpo_export_a_pupil_as_json(dpo, pupil):
+    """The export holds the snapshot and aliases; it is logged as sensitive_export."""
+    response = dpo.post(
+        reverse("admin:pupils_pupil_changelist"),
+        {"action": "export_json", "_selected_action": [pupil.pk]},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    data = json.loads(response.content)
+    assert data["pseudonym"] == pupil.pseudonym
+    assert data["identity_snapshot"]["family_name"] == "Voorbeeldig"
+    assert pseudonymize(pupil.claims.account_uuid) in data["account_aliases"]
+    entry = PrivacyLogEntry.objects.get(action="sensitive_export")
+    assert entry.subject == pupil.pseudonym
+
+
+def test_it_does_not_let_support_export(support, pupil):
+    """Support has no export action; posting it anyway exports nothing."""
+    response = support.post(
+        reverse("admin:pupils_pupil_changelist"),
+        {"action": "export_json", "_selected_action": [pupil.pk]},
+    )
+    assert not response.get("Content-Type", "").startswith("application/json")
+    assert not PrivacyLogEntry.objects.filter(action="sensitive_export").exists()
+
+
+def test_it_lets_the_dpo_erase_a_pupil_with_its_user(dpo, pupil):
+    """Erasure deletes the pupil, its snapshot, aliases and user, and is logged."""
+    response = dpo.post(
+        reverse("admin:pupils_pupil_changelist"),
+        {"action": "delete_selected", "_selected_action": [pupil.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Pupil.objects.exists()
+    assert not get_user_model().objects.filter(pk=pupil.user_id).exists()
+    assert PrivacyLogEntry.objects.get(action="sensitive_delete").subject == pupil.pseudonym
+
+
+def test_it_does_not_let_support_erase(support, pupil):
+    """Support cannot delete pupils."""
+    response = support.post(reverse("admin:pupils_pupil_delete", args=[pupil.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert Pupil.objects.filter(pk=pupil.pk).exists()
+
+
+def test_it_never_lets_a_pupil_into_the_admin(client, pupil):
+    """A pupil's own user is not staff: the admin sends it to the staff login."""
+    client.force_login(pupil.user)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
+
+
+def test_it_leaves_pupils_out_of_the_user_list(client, pupil):
+    """The staff user list does not show pupils' accounts."""
+    admin_user = get_user_model().objects.create_superuser("root-admin", password="x" * 16)
+    client.force_login(admin_user)
+    content = client.get(reverse("admin:auth_user_changelist")).content.decode()
+    assert "root-admin" in content
+    assert pupil.user.username not in content
