@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-# `make run` is the local demo: DEBUG on, development secrets, SQLite unless DATABASE_URL is set.
-DEMO_ENV := DEBUG=true
+# `make run` is the local demo: DEBUG on, development secrets, SQLite unless DATABASE_URL is set,
+# and a stand-in LeerID (oidc-provider-mock) with demo pupils on 127.0.0.1:9400.
+DEMO_ENV := DEBUG=true LEERID_DEMO=true LEERID_ISSUER=http://127.0.0.1:9400
 
 .PHONY: install run test lint format
 
@@ -19,7 +20,7 @@ install: $(INSTALLED)
 run: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
-	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python -m demo.run --port 8000 --leerid-port 9400
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
