@@ -1,0 +1,342 @@
+"""The DPO's admin: the privacy log read-only for everyone, the registers editable with logging.
+
+The log has only a ``view`` permission (see the model's Meta) and every ``has_*_permission``
+here except view answers False, so superusers cannot add, change or delete entries either.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import datetime, time, timedelta
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from privacy import actions, chain
+from privacy.audit import staff_actor
+from privacy.models import (
+    Breach,
+    DataQualityReport,
+    PrivacyLogCheckpoint,
+    PrivacyLogEntry,
+    ProcessingActivity,
+    Processor,
+)
+from privacy.pseudonyms import pseudonymize
+from privacy.services import privacy_log_write
+
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+)
+_PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
+_CSV_COLUMNS = (
+    "sequence",
+    "created_at",
+    "actor",
+    "action",
+    "subject",
+    "outcome",
+    "reason",
+    "details",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
+
+
+def _canonical_key(value: str) -> str:
+    """A LeerID key as the pseudonym was made from it: lower-case, hyphenated."""
+    hex_only = value.replace("-", "").lower()
+    return "-".join((hex_only[:8], hex_only[8:12], hex_only[12:16], hex_only[16:20], hex_only[20:]))
+
+
+class ActionFilter(admin.SimpleListFilter):
+    title = _("actie")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return list(actions.ACTIONS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class ActorFilter(admin.SimpleListFilter):
+    title = _("actor")
+    parameter_name = "actor"
+
+    def lookups(self, request, model_admin):
+        from django.contrib.auth import get_user_model
+
+        staff = get_user_model().objects.filter(is_staff=True).order_by("pk")
+        return [
+            ("system", _("het systeem")),
+            ("pupil:", _("een leerling")),
+            ("staff:", _("een medewerker")),
+            *((f"staff:{user.pk}", f"staff:{user.pk} ({user.get_username()})") for user in staff),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value.endswith(":"):
+            return queryset.filter(actor__startswith=value)
+        return queryset.filter(actor=value)
+
+
+class DateRangeFilter(admin.FieldListFilter):
+    """From and until (inclusive) dates in Brussels time; a plain GET form in the sidebar."""
+
+    template = "admin/privacy/date_range_filter.html"
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        self.param_from = f"{field_path}__from"
+        self.param_until = f"{field_path}__until"
+        super().__init__(field, request, params, model, model_admin, field_path)
+
+    def expected_parameters(self):
+        return [self.param_from, self.param_until]
+
+    def get_facet_counts(self, pk_attname, filtered_qs):
+        return {}
+
+    def queryset(self, request, queryset):
+        start, end = self._date(self.param_from), self._date(self.param_until)
+        if start:
+            queryset = queryset.filter(**{f"{self.field_path}__gte": _midnight(start)})
+        if end:
+            queryset = queryset.filter(
+                **{f"{self.field_path}__lt": _midnight(end + timedelta(days=1))}
+            )
+        return queryset
+
+    def choices(self, changelist):
+        mine = set(self.expected_parameters())
+        yield {
+            "param_from": self.param_from,
+            "param_until": self.param_until,
+            "value_from": self._raw(self.param_from),
+            "value_until": self._raw(self.param_until),
+            "hidden": [(k, v) for k, v in changelist.params.items() if k not in mine],
+        }
+
+    def _raw(self, name: str) -> str:
+        value = self.used_parameters.get(name) or [""]
+        return value[-1] if isinstance(value, list) else value
+
+    def _date(self, name: str):
+        raw = self._raw(name)
+        if not raw:
+            return None
+        try:
+            parsed = parse_date(raw)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise IncorrectLookupParameters(f"{name} must be a date (YYYY-MM-DD)")
+        return parsed
+
+
+def _midnight(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@admin.register(PrivacyLogEntry)
+class PrivacyLogEntryAdmin(admin.ModelAdmin):
+    list_display = (
+        "sequence",
+        "created_at",
+        "action_label",
+        "outcome",
+        "reason",
+        "actor",
+        "short_subject",
+    )
+    list_display_links = ("sequence",)
+    list_filter = (ActionFilter, "outcome", ("created_at", DateRangeFilter), ActorFilter)
+    search_fields = ("subject",)  # the search itself is get_search_results below
+    search_help_text = _(
+        "Pseudoniem, actor (staff:12), onderwerp (school:012345) of request-id. "
+        "Een LeerID-sleutel? Gebruik het formulier eronder: zo komt ze niet in de URL."
+    )
+    list_per_page = 100
+    show_full_result_count = False
+    ordering = ("-sequence",)
+    actions = ("export_csv",)
+
+    @admin.display(description=_("actie"), ordering="action")
+    def action_label(self, entry: PrivacyLogEntry) -> str:
+        return entry.action_label
+
+    @admin.display(description=_("betrokkene"), ordering="subject")
+    def short_subject(self, entry: PrivacyLogEntry) -> str:
+        return entry.subject[:12] + "…" if _PSEUDONYM.match(entry.subject) else entry.subject
+
+    # --- Read-only for everyone ------------------------------------------------------------------
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    # --- Search: pseudonyms, and LeerID keys hashed on the fly -----------------------------------
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if _UUID.match(term):
+            term = pseudonymize(_canonical_key(term))
+        if _PSEUDONYM.match(term):
+            return queryset.filter(Q(subject=term) | Q(actor=f"pupil:{term}")), False
+        return queryset.filter(Q(actor=term) | Q(subject=term) | Q(request_id=term)), False
+
+    def changelist_view(self, request, extra_context=None):
+        # A key typed in the ordinary search box: show the page under its pseudonym instead.
+        term = request.GET.get("q", "").strip()
+        if _UUID.match(term):
+            params = request.GET.copy()
+            params["q"] = pseudonymize(_canonical_key(term))
+            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "search-key/",
+                self.admin_site.admin_view(require_POST(self.search_key_view)),
+                name="privacy_privacylogentry_search_key",
+            ),
+            *super().get_urls(),
+        ]
+
+    def search_key_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = reverse("admin:privacy_privacylogentry_changelist")
+        key = request.POST.get("leerid_key", "").strip()
+        if not _UUID.match(key):
+            messages.error(request, _("Dat is geen LeerID-sleutel (een UUID)."))
+            return HttpResponseRedirect(changelist)
+        return HttpResponseRedirect(
+            f"{changelist}?{urlencode({'q': pseudonymize(_canonical_key(key))})}"
+        )
+
+    # --- Export --------------------------------------------------------------------------------
+    @admin.action(description=_("Exporteer als CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
+        count = queryset.count()
+        privacy_log_write(
+            action=actions.PRIVACY_LOG_EXPORT,
+            actor=staff_actor(request.user),
+            details={"entries": count, "format": "csv"},
+            request_id=getattr(request, "request_id", None),
+        )
+        rows = queryset.order_by("sequence").values_list(*_CSV_COLUMNS).iterator(chunk_size=2000)
+        response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="privacylog-{stamp}.csv"'
+        return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(_CSV_COLUMNS)
+    for row in rows:
+        values = list(row)
+        values[1] = chain.timestamp(values[1])
+        values[7] = chain.dumps(values[7])
+        yield writer.writerow([_no_formula(str(value)) for value in values])
+
+
+def _no_formula(value: str) -> str:
+    # A cell starting with one of these runs as a formula in a spreadsheet (CSV injection).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@admin.register(PrivacyLogCheckpoint)
+class PrivacyLogCheckpointAdmin(admin.ModelAdmin):
+    list_display = ("sequence", "hash", "pruned_at", "entries_removed")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# --- Registers -----------------------------------------------------------------------------
+class RegisterAdmin(admin.ModelAdmin):
+    """Every add, change and delete of a register entry goes to the privacy log."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        self._log(request, obj, "changed" if change else "added", fields=form.changed_data)
+
+    def delete_model(self, request, obj) -> None:
+        self._log(request, obj, "deleted")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            self._log(request, obj, "deleted")
+        super().delete_queryset(request, queryset)
+
+    def _log(self, request, obj, change: str, fields: list[str] | None = None) -> None:
+        register = obj._meta.model_name
+        privacy_log_write(
+            action=actions.REGISTER_CHANGED,
+            actor=staff_actor(request.user),
+            subject=f"{register}:{obj.pk}",
+            reason=change,
+            details={"register": register, "fields": sorted(fields or [])},
+            request_id=getattr(request, "request_id", None),
+        )
+
+
+@admin.register(Breach)
+class BreachAdmin(RegisterAdmin):
+    list_display = ("found_at", "status", "affected_count", "reported_to_authority_at")
+    list_filter = ("status",)
+    date_hierarchy = "found_at"
+
+
+@admin.register(Processor)
+class ProcessorAdmin(RegisterAdmin):
+    list_display = ("name", "location", "agreement_signed_on", "active")
+    list_filter = ("active",)
+    search_fields = ("name",)
+
+
+@admin.register(ProcessingActivity)
+class ProcessingActivityAdmin(RegisterAdmin):
+    list_display = ("name", "legal_basis", "retention")
+    filter_horizontal = ("processors",)
+    search_fields = ("name",)
+
+
+@admin.register(DataQualityReport)
+class DataQualityReportAdmin(RegisterAdmin):
+    list_display = ("found_at", "status", "reported_to", "reported_at")
+    list_filter = ("status",)

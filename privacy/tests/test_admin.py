@@ -1,0 +1,191 @@
+"""The privacy log in the admin: DPO reads and exports, nobody writes; registers log changes."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.urls import reverse
+
+import privacy
+from privacy import actions
+from privacy.models import Breach, PrivacyLogEntry
+from privacy.pseudonyms import pseudonymize
+from privacy.tests.helpers import OTHER_PSEUDONYM, PSEUDONYM, write
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "admin:privacy_privacylogentry_changelist"
+# Generated, obviously fictitious LeerID key for the search tests.
+LEERID_KEY = "00000000-0000-4000-8000-00000000f1c7"
+
+
+def staff(username: str, *codenames: str) -> User:
+    user = User.objects.create_user(username, password="not-used-by-force-login", is_staff=True)
+    for codename in codenames:
+        app_label, name = codename.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=name)
+        )
+    return user
+
+
+@pytest.fixture
+def dpo(client) -> User:
+    user = staff(
+        "dpo-fictief",
+        "privacy.view_privacylogentry",
+        "privacy.add_breach",
+        "privacy.change_breach",
+        "privacy.view_breach",
+    )
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def superuser() -> User:
+    return User.objects.create_superuser("root-fictief", password="not-used-by-force-login")
+
+
+def test_the_dpo_group_may_view_the_log_and_nothing_more():
+    """The roles matrix gives DPO view on the log; no add/change/delete permission exists."""
+    from ilearn_auth.roles import DPO, PERMISSIONS
+
+    assert "privacy.view_privacylogentry" in PERMISSIONS[DPO]
+    codenames = set(
+        Permission.objects.filter(
+            content_type__app_label="privacy", content_type__model="privacylogentry"
+        ).values_list("codename", flat=True)
+    )
+    assert codenames == {"view_privacylogentry"}
+    group = Group.objects.filter(name=DPO).first()
+    if group is not None:  # created by roles_sync after migrate
+        assert group.permissions.filter(codename="view_privacylogentry").exists()
+
+
+def test_it_shows_the_dpo_the_list_and_the_detail(client, dpo):
+    """The DPO sees entries in the list and one entry read-only, with no save button."""
+    entry = write(3)[-1]
+    response = client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 3
+    detail = client.get(reverse("admin:privacy_privacylogentry_change", args=[entry.pk]))
+    assert detail.status_code == 200
+    assert entry.hash in detail.content.decode()
+    assert b'name="_save"' not in detail.content
+
+
+def test_it_refuses_staff_without_the_permission(client):
+    """Staff without view permission get 403; anonymous visitors go to the login page."""
+    response = client.get(reverse(CHANGELIST))
+    assert response.status_code == 302
+    client.force_login(staff("support-fictief"))
+    assert client.get(reverse(CHANGELIST)).status_code == 403
+
+
+@pytest.mark.parametrize("who", ["dpo", "superuser"])
+def test_nobody_adds_changes_or_deletes_entries(client, request, who):
+    """Not the DPO, not a superuser: add, change and delete are all refused."""
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    entry = write(1)[0]
+    add = client.get(reverse("admin:privacy_privacylogentry_add"))
+    assert add.status_code == 403
+    change = client.post(
+        reverse("admin:privacy_privacylogentry_change", args=[entry.pk]),
+        {"actor": "system", "action": "authz_fail", "outcome": "failure"},
+    )
+    assert change.status_code == 403
+    delete = client.post(
+        reverse("admin:privacy_privacylogentry_delete", args=[entry.pk]), {"post": "yes"}
+    )
+    assert delete.status_code == 403
+    bulk = client.post(
+        reverse(CHANGELIST), {"action": "delete_selected", "_selected_action": [entry.pk]}
+    )
+    assert bulk.status_code in (200, 302)
+    stored = PrivacyLogEntry.objects.get(pk=entry.pk)
+    assert (stored.actor, stored.hash) == (entry.actor, entry.hash)
+    listing = client.get(reverse(CHANGELIST))
+    offered = [name for name, _ in listing.context["action_form"].fields["action"].choices]
+    assert "delete_selected" not in offered
+
+
+def test_it_exports_csv_and_logs_the_export(client, dpo):
+    """The export streams the selected entries and is itself a privacy_log_export entry."""
+    entries = write(3)
+    response = client.post(
+        reverse(CHANGELIST),
+        {"action": "export_csv", "_selected_action": [e.pk for e in entries]},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("sequence,created_at,actor,action")
+    assert len(lines) == 4
+    assert entries[-1].hash in lines[-1]
+    export = PrivacyLogEntry.objects.get(action=actions.PRIVACY_LOG_EXPORT)
+    assert (export.actor, export.details["entries"]) == (f"staff:{dpo.pk}", 3)
+
+
+def test_it_filters_by_action_outcome_actor_and_date(client, dpo):
+    """The list filters narrow the entries as labelled."""
+    write(2)
+    privacy.log("authz_fail", actor="staff:7", outcome="failure", reason="no_permission")
+    url = reverse(CHANGELIST)
+
+    def count(**params) -> int:
+        response = client.get(url, params)
+        assert response.status_code == 200
+        return response.context["cl"].result_count
+
+    assert count(action="authz_fail") == 1
+    assert count(outcome="failure") == 1
+    assert count(actor="staff:") == 1
+    assert count(actor="pupil:") == 2
+    assert count(created_at__from="2000-01-01") == 3
+    assert count(created_at__until="2000-01-01") == 0
+    # A malformed date is the admin's "?e=1" page, not a 500.
+    assert client.get(url, {"created_at__from": "not-a-date"}).status_code == 302
+
+
+def test_it_finds_entries_by_pseudonym_and_by_a_typed_leerid_key(client, dpo):
+    """A LeerID key is hashed on the fly: the POST form redirects to its pseudonym."""
+    target = pseudonymize(LEERID_KEY)
+    privacy.log("authn_login_success", actor=f"pupil:{target}", subject=target)
+    write(2, actor=f"pupil:{OTHER_PSEUDONYM}", subject=OTHER_PSEUDONYM)
+    response = client.get(reverse(CHANGELIST), {"q": target})
+    assert response.context["cl"].result_count == 1
+    search = client.post(
+        reverse("admin:privacy_privacylogentry_search_key"), {"leerid_key": LEERID_KEY.upper()}
+    )
+    assert search.status_code == 302
+    assert LEERID_KEY not in search["Location"].lower()
+    assert target in search["Location"]
+    typed = client.get(reverse(CHANGELIST), {"q": LEERID_KEY})
+    assert typed.status_code == 302
+    assert LEERID_KEY not in typed["Location"]
+    assert client.get(typed["Location"]).context["cl"].result_count == 1
+
+
+def test_it_logs_every_register_change(client, dpo):
+    """Adding and changing a breach each write a register_changed entry."""
+    url = reverse("admin:privacy_breach_add")
+    response = client.post(
+        url,
+        {
+            "found_at_0": "2026-03-01",
+            "found_at_1": "10:00:00",
+            "description": "Fictief voorval: laptop verloren.",
+            "affected_count": "0",
+            "status": "open",
+        },
+    )
+    assert response.status_code == 302, response.content
+    breach = Breach.objects.get()
+    entry = PrivacyLogEntry.objects.get(action=actions.REGISTER_CHANGED)
+    assert (entry.actor, entry.subject, entry.reason) == (
+        f"staff:{dpo.pk}",
+        f"breach:{breach.pk}",
+        "added",
+    )
+    assert PSEUDONYM not in str(entry.details)
