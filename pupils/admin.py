@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -24,12 +23,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from privacy.audit import log_sensitive_read, staff_actor
-from privacy.pseudonyms import pseudonymize, short
+from privacy.pseudonyms import short
 from pupils.models import IdentitySnapshot, Pupil
+from pupils.selectors import pupils_matching
 from pupils.services import pupil_erase, pupil_export
 
-_PSEUDONYM_PREFIX = re.compile(r"^[0-9a-f]{12,64}$")
-_UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
 _BASE_FIELDS = ("public_id", "pseudonym", "kind", "created_at", "last_login_at", "alias_count")
 _SNAPSHOT_FIELDS = (
     "snapshot_family_name",
@@ -42,23 +40,6 @@ _SNAPSHOT_FIELDS = (
     "snapshot_login_at",
 )
 SNAPSHOT_PERMISSION = "pupils.view_identitysnapshot"
-
-
-def pupils_matching(text: str):
-    """Pupils for a typed pseudonym (or prefix), LeerID key or account key."""
-    text = text.strip().lower()
-    if _UUID.match(text):
-        digits = text.replace("-", "")
-        key = "-".join((digits[:8], digits[8:12], digits[12:16], digits[16:20], digits[20:]))
-        pseudonym = pseudonymize(key)
-        by_key = Pupil.objects.filter(pseudonym=pseudonym) | Pupil.objects.filter(
-            aliases__pseudonym=pseudonym
-        )
-        if by_key.exists() or "-" in text:
-            return by_key.distinct()
-    if _PSEUDONYM_PREFIX.match(text):
-        return Pupil.objects.filter(pseudonym__startswith=text)
-    return Pupil.objects.none()
 
 
 @admin.register(Pupil)

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from django.db import DatabaseError
 
-class PupilLookupConflict(Exception):
-    """The pupils reached by a login kept changing under us (concurrent merges); retry the login."""
+
+class PupilLookupConflict(DatabaseError):
+    """The pupils reached by a login kept changing under us (concurrent merges).
+
+    Transient, like a serialization failure: a ``DatabaseError``, so the login path answers
+    "try again in a moment" as it does for any passing database trouble.
+    """
 
 
 class PupilNotGranted(ValueError):

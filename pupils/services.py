@@ -255,21 +255,6 @@ def _snapshot_replace(
 # --- Support and DPO ------------------------------------------------------------------------
 
 
-def pupil_find(*, key: str) -> Pupil | None:
-    """The pupil for a pseudonym, a LeerID key or an account key typed in by staff."""
-    key = key.strip().lower()
-    if not key:
-        return None
-    pseudonyms = [key] if _is_pseudonym(key) else [pseudonymize(key)]
-    return Pupil.objects.filter(
-        Q(pseudonym__in=pseudonyms) | Q(aliases__pseudonym__in=pseudonyms)
-    ).first()
-
-
-def _is_pseudonym(value: str) -> bool:
-    return len(value) == 64 and all(char in "0123456789abcdef" for char in value)
-
-
 def pupil_export(*, pupil: Pupil, actor: str) -> dict[str, Any]:
     """Everything we hold about one pupil, for the DPO to hand over (logged)."""
     snapshot = IdentitySnapshot.objects.filter(pupil=pupil).first()

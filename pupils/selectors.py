@@ -1,0 +1,34 @@
+"""Reads about pupils that are not trivial."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import QuerySet
+
+from privacy.pseudonyms import pseudonymize
+from pupils.models import Pupil
+
+_PSEUDONYM_PREFIX = re.compile(r"^[0-9a-f]{12,64}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
+
+
+def pupils_matching(text: str) -> QuerySet[Pupil]:
+    """Pupils for a pseudonym (or its first 12+ characters), a LeerID key or an account key.
+
+    A key is hashed on the fly and looked for as a pupil's pseudonym and among account aliases.
+    32 hex digits may be a key without hyphens or a pseudonym prefix: the key is tried first.
+    """
+    text = text.strip().lower()
+    if _UUID.match(text):
+        digits = text.replace("-", "")
+        key = "-".join((digits[:8], digits[8:12], digits[12:16], digits[16:20], digits[20:]))
+        pseudonym = pseudonymize(key)
+        by_key = Pupil.objects.filter(pseudonym=pseudonym) | Pupil.objects.filter(
+            aliases__pseudonym=pseudonym
+        )
+        if "-" in text or by_key.exists():
+            return by_key.distinct()
+    if _PSEUDONYM_PREFIX.match(text):
+        return Pupil.objects.filter(pseudonym__startswith=text)
+    return Pupil.objects.none()
