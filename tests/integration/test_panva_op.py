@@ -1,0 +1,76 @@
+"""The whole login against panva's oidc-provider (OpenID Certified): PKCE required, kid, logout."""
+
+from __future__ import annotations
+
+import pytest
+
+from demo.pupils import DEMO_PUPILS
+from tests.integration.conftest import csrf_token, follow_form, sign_in, use_op
+
+pytestmark = [pytest.mark.integration]
+
+
+@pytest.fixture
+def leerid(panva_op, settings, demo_schools):
+    use_op(settings, panva_op)
+    for pupil in DEMO_PUPILS:
+        panva_op.set_user(pupil.sub, pupil.leerid_claims())
+    return panva_op
+
+
+def test_it_signs_a_pupil_in_with_pkce_through_a_certified_op(live_server, leerid):
+    """Code flow with PKCE S256 (the OP refuses requests without), RS256 with kid: home."""
+    browser, page = sign_in(live_server, leerid, "geidentificeerd")
+    assert page.status_code == 200
+    assert page.url == f"{live_server.url}/"
+    me = browser.get(f"{live_server.url}/api/me").json()
+    assert me["kind"] == "identified"
+    assert me["schools"] == ["012345"]
+
+
+def test_it_refuses_a_pupil_of_a_school_without_agreement(live_server, leerid):
+    """The 403 page, in Dutch, with the reason."""
+    browser, page = sign_in(live_server, leerid, "school-zonder-afspraak")
+    assert page.status_code == 403
+    assert "Je school werkt (nog) niet met i-Learn" in page.text
+    assert browser.get(f"{live_server.url}/api/me").status_code == 401
+
+
+def test_it_merges_through_a_certified_op(live_server, leerid):
+    """The temporary account and its later identified self end as one pupil."""
+    first, _ = sign_in(live_server, leerid, "tijdelijk")
+    second, _ = sign_in(live_server, leerid, "later-geidentificeerd")
+    before = first.get(f"{live_server.url}/api/me")
+    after = second.get(f"{live_server.url}/api/me").json()
+    assert after["kind"] == "identified"
+    # The temporary pupil's session now belongs to the merged account (or has ended).
+    assert before.status_code in (200, 401)
+    if before.status_code == 200:
+        assert before.json()["pupil_id"] == after["pupil_id"]
+
+
+def test_it_refuses_a_replayed_callback(live_server, leerid):
+    """Replaying the callback URL (code and state) lands on the 400 page."""
+    browser, page = sign_in(live_server, leerid, "geidentificeerd")
+    callback = next(r for r in page.history if "/oidc/callback/" in r.url).url
+    replay = browser.get(callback)
+    assert replay.status_code == 400
+
+
+def test_it_logs_out_here_and_at_the_op(live_server, leerid):
+    """POST /logout/ ends our session, then the OP's (end_session with client_id and state)."""
+    browser, home = sign_in(live_server, leerid, "geidentificeerd")
+    response = browser.post(
+        f"{live_server.url}/logout/",
+        data={"csrfmiddlewaretoken": csrf_token(home)},
+        headers={"Referer": f"{live_server.url}/"},
+        allow_redirects=True,
+    )
+    assert browser.get(f"{live_server.url}/api/me").status_code == 401
+    end_session = response.history[-1].headers["Location"] if response.history else response.url
+    assert end_session.startswith(f"{leerid.issuer}/session/end?")
+    assert "client_id=" in end_session and "state=" in end_session
+    # The OP asks for confirmation; saying yes brings us back to our login page.
+    back = follow_form(browser, response)
+    assert back.url.startswith(f"{live_server.url}/login/")
+    assert "Je bent afgemeld" in back.text
