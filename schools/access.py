@@ -30,6 +30,8 @@ def schools_with_agreement_in_force(
     rows = (
         Agreement.objects.filter(in_force_q(on), school__instellingsnummer__in=wanted)
         .values_list("school__instellingsnummer", flat=True)
+        # No ordering: the model's default would join the DISTINCT and force a sort.
+        .order_by()
         .distinct()
     )
     return set(rows)

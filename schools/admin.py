@@ -34,7 +34,7 @@ from schools.selectors import (
     in_force_q,
     schools_in_state,
 )
-from schools.services import actor_key, agreements_import, school_change_log
+from schools.services import actor_key, agreements_import, change, school_change_log
 
 IMPORT_SESSION_KEY = "schools_import_checked"
 
@@ -105,23 +105,18 @@ class ChangeLoggingMixin:
             school_number=school.instellingsnummer,
             actor=actor_key(request.user),
             via="admin",
-            obj=self.log_object,
-            operation=operation,
-            fields=fields,
+            changes=[change(self.log_object, operation, fields, obj.pk)],
             **extra,
         )
 
     def delete_model(self, request, obj):
-        self._log(request, obj, "delete", [], **self._extra(obj))
+        self._log(request, obj, "delete", [])
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            self._log(request, obj, "delete", [], **self._extra(obj))
+            self._log(request, obj, "delete", [])
         super().delete_queryset(request, queryset)
-
-    def _extra(self, obj) -> dict:
-        return {}
 
 
 class AgreementInline(admin.TabularInline):
@@ -193,14 +188,12 @@ class SchoolAdmin(ChangeLoggingMixin, admin.ModelAdmin):
             _warn_overlaps(request, agreement)
 
     def _log_agreement(self, request, agreement, operation, fields) -> None:
+        fields = [name for name in fields if name != "id"]
         school_change_log(
             school_number=agreement.school.instellingsnummer,
             actor=actor_key(request.user),
             via="admin",
-            obj="agreement",
-            operation=operation,
-            fields=[name for name in fields if name != "id"],
-            agreement_id=agreement.pk,
+            changes=[change("agreement", operation, fields, agreement.pk)],
         )
 
     @admin.action(description=_("Geselecteerde scholen exporteren als CSV"))
@@ -259,9 +252,6 @@ class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
     def state_label(self, obj: Agreement) -> str:
         return State.LABELS[agreement_state(obj, on=_today())]
 
-    def _extra(self, obj) -> dict:
-        return {"agreement_id": obj.pk}
-
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
@@ -269,7 +259,7 @@ class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change or form.changed_data:
             operation = "change" if change else "create"
-            self._log(request, obj, operation, form.changed_data, agreement_id=obj.pk)
+            self._log(request, obj, operation, form.changed_data)
         _warn_overlaps(request, obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -313,7 +303,7 @@ class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
             agreement.status = status
             agreement.updated_by = request.user
             agreement.save(update_fields=["status", "updated_by", "updated_at"])
-            self._log(request, agreement, "change", ["status"], agreement_id=agreement.pk)
+            self._log(request, agreement, "change", ["status"])
             self.log_change(request, agreement, [{"changed": {"fields": ["status"]}}])
         self.message_user(
             request,

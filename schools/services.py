@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,7 +13,9 @@ from typing import IO
 
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import privacy
@@ -33,29 +36,27 @@ def actor_key(user: AbstractBaseUser | None) -> str:
     return f"staff:{user.pk}" if user is not None and user.pk is not None else "system"
 
 
+def change(obj: str, operation: str, fields: Iterable[str] = (), pk: int | None = None) -> dict:
+    """One item of an ``agreement_changed`` entry: which object, what was done, which fields."""
+    item: dict[str, object] = {"object": obj, "operation": operation, "fields": sorted(fields)}
+    if pk is not None:
+        item["id"] = pk
+    return item
+
+
 def school_change_log(
     *,
     school_number: str,
     actor: str,
     via: str,
-    obj: str,
-    operation: str,
-    fields: Iterable[str] = (),
-    agreement_id: int | None = None,
+    changes: list[dict],
     previous_school_number: str | None = None,
 ) -> None:
     """One ``agreement_changed`` entry: who, which school, what changed (field names only).
 
     Values are left out on purpose: a contact or a note may name a person.
     """
-    details: dict[str, object] = {
-        "via": via,
-        "object": obj,
-        "operation": operation,
-        "fields": sorted(fields),
-    }
-    if agreement_id is not None:
-        details["agreement_id"] = agreement_id
+    details: dict[str, object] = {"via": via, "changes": changes}
     if previous_school_number is not None:
         details["previous_subject"] = f"school:{previous_school_number}"
     privacy.log(
@@ -293,12 +294,31 @@ def _check_duplicates(rows: list[_Row], result: ImportResult) -> None:
             )
 
 
+@dataclass
+class _Plan:
+    row: _Row
+    school: School
+    school_change: str | None  # "create", "change" or None
+    school_fields: list[str]
+    agreement: Agreement
+    agreement_change: str | None
+    agreement_fields: list[str]
+
+
 def _plan_and_apply(
     rows: list[_Row], result: ImportResult, *, actor: AbstractBaseUser | None, write: bool
 ) -> None:
+    plans = _plan(rows, result, actor=actor, lock=write)
+    if write:
+        _apply(plans, actor=actor)
+
+
+def _plan(
+    rows: list[_Row], result: ImportResult, *, actor: AbstractBaseUser | None, lock: bool
+) -> list[_Plan]:
     numbers = {row.number for row in rows}
     schools_query = School.objects.filter(instellingsnummer__in=numbers)
-    if write:
+    if lock:
         schools_query = schools_query.select_for_update()
     schools = {school.instellingsnummer: school for school in schools_query}
     number_by_id = {school.pk: number for number, school in schools.items()}
@@ -306,45 +326,22 @@ def _plan_and_apply(
     for agreement in Agreement.objects.filter(school__in=schools.values()).order_by("valid_from"):
         agreements.setdefault(number_by_id[agreement.school_id], []).append(agreement)
 
-    actor_name = actor_key(actor)
     user_id = actor.pk if actor is not None else None
+    plans = []
     for row in rows:
-        school_fields: list[str] = []
+        school_change, school_fields = None, []
         school = schools.get(row.number)
         if school is None:
-            school = School(instellingsnummer=row.number, name=row.name)
-            schools[row.number] = school
-            school_fields = ["instellingsnummer", "name"]
+            school = schools[row.number] = School(instellingsnummer=row.number, name=row.name)
+            school_change, school_fields = "create", ["instellingsnummer", "name"]
             result.schools_created += 1
-            if write:
-                school.save()
-                _history(user_id, school, created=True, fields=school_fields)
-                school_change_log(
-                    school_number=row.number,
-                    actor=actor_name,
-                    via="import",
-                    obj="school",
-                    operation="create",
-                    fields=school_fields,
-                )
         elif school.name != row.name:
             school.name = row.name
-            school_fields = ["name"]
-            if write:
-                school.save(update_fields=["name", "updated_at"])
-                _history(user_id, school, created=False, fields=school_fields)
-                school_change_log(
-                    school_number=row.number,
-                    actor=actor_name,
-                    via="import",
-                    obj="school",
-                    operation="change",
-                    fields=school_fields,
-                )
+            school_change, school_fields = "change", ["name"]
 
         own = agreements.setdefault(row.number, [])
         agreement = next((a for a in own if a.valid_from == row.valid_from), None)
-        agreement_fields: list[str] = []
+        agreement_change, agreement_fields = None, []
         if agreement is None:
             agreement = Agreement(
                 school=school,
@@ -354,31 +351,24 @@ def _plan_and_apply(
                 updated_by_id=user_id,
             )
             own.append(agreement)
-            agreement_fields = ["valid_from", "valid_until", "status"]
-            operation = "create"
-            result.created += 1
-        else:
-            if agreement.valid_until != row.valid_until:
-                agreement.valid_until = row.valid_until
-                agreement.updated_by_id = user_id
-                agreement_fields = ["valid_until"]
-            if agreement.status == Agreement.Status.SUSPENDED:
-                result.warnings.append(
-                    ImportProblem(
-                        row.line,
-                        _(
-                            "de overeenkomst van %(number)s is opgeschort; de import wijzigt de "
-                            "status niet"
-                        )
-                        % {"number": row.number},
+            agreement_change = "create"
+            agreement_fields = ["school", "valid_from", "valid_until", "status"]
+        elif agreement.valid_until != row.valid_until:
+            agreement.valid_until = row.valid_until
+            agreement.updated_by_id = user_id
+            agreement_change, agreement_fields = "change", ["valid_until"]
+        if agreement.status == Agreement.Status.SUSPENDED:
+            result.warnings.append(
+                ImportProblem(
+                    row.line,
+                    _(
+                        "de overeenkomst van %(number)s is opgeschort; de import wijzigt de "
+                        "status niet"
                     )
+                    % {"number": row.number},
                 )
-            operation = "change"
-            if agreement_fields or school_fields:
-                result.updated += 1
-            else:
-                result.unchanged += 1
-        if agreement_fields and _overlaps(agreement, own):
+            )
+        if agreement_change and _overlaps(agreement, own):
             result.warnings.append(
                 ImportProblem(
                     row.line,
@@ -386,18 +376,62 @@ def _plan_and_apply(
                     % {"number": row.number},
                 )
             )
-        if write and agreement_fields:
-            agreement.save()
-            _history(user_id, agreement, created=operation == "create", fields=agreement_fields)
-            school_change_log(
-                school_number=row.number,
-                actor=actor_name,
-                via="import",
-                obj="agreement",
-                operation=operation,
-                fields=agreement_fields,
-                agreement_id=agreement.pk,
+        if agreement_change == "create":
+            result.created += 1
+        elif agreement_change or school_change:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        plans.append(
+            _Plan(
+                row,
+                school,
+                school_change,
+                school_fields,
+                agreement,
+                agreement_change,
+                agreement_fields,
             )
+        )
+    return plans
+
+
+def _apply(plans: list[_Plan], *, actor: AbstractBaseUser | None) -> None:
+    """Write the plan in a few bulk statements, then its history and privacy-log entries."""
+    now = timezone.now()
+    new_schools = [p.school for p in plans if p.school_change == "create"]
+    School.objects.bulk_create(new_schools)
+    changed_schools = [p.school for p in plans if p.school_change == "change"]
+    for school in changed_schools:
+        school.updated_at = now
+    School.objects.bulk_update(changed_schools, ["name", "updated_at"])
+    Agreement.objects.bulk_create([p.agreement for p in plans if p.agreement_change == "create"])
+    changed_agreements = [p.agreement for p in plans if p.agreement_change == "change"]
+    for agreement in changed_agreements:
+        agreement.updated_at = now
+    Agreement.objects.bulk_update(changed_agreements, ["valid_until", "updated_by", "updated_at"])
+
+    history: list[LogEntry] = []
+    actor_name = actor_key(actor)
+    for plan in plans:
+        changes = []
+        if plan.school_change:
+            changes.append(change("school", plan.school_change, plan.school_fields, plan.school.pk))
+            history.append(_history(actor, plan.school, plan.school_change, plan.school_fields))
+        if plan.agreement_change:
+            changes.append(
+                change("agreement", plan.agreement_change, plan.agreement_fields, plan.agreement.pk)
+            )
+            history.append(
+                _history(actor, plan.agreement, plan.agreement_change, plan.agreement_fields)
+            )
+        if changes:
+            # One entry per row: the privacy log is a chain written one entry at a time.
+            school_change_log(
+                school_number=plan.row.number, actor=actor_name, via="import", changes=changes
+            )
+    if actor is not None:
+        LogEntry.objects.bulk_create(history)
 
 
 def _overlaps(agreement: Agreement, own: list[Agreement]) -> bool:
@@ -410,15 +444,22 @@ def _overlaps(agreement: Agreement, own: list[Agreement]) -> bool:
     )
 
 
-def _history(user_id: int | None, obj: School | Agreement, *, created: bool, fields: list[str]):
-    """Entries for the admin's history page; it needs a user, so imports by ``system`` skip it."""
-    if user_id is None:
-        return
-    if created:
+def _history(
+    actor: AbstractBaseUser | None, obj: School | Agreement, operation: str, fields: list[str]
+) -> LogEntry | None:
+    """An entry for the admin's history page; it needs a user, so ``system`` imports have none."""
+    if actor is None:
+        return None
+    if operation == "create":
         message: list[dict] = [{"added": {}}]
     else:
         names = [str(obj._meta.get_field(name).verbose_name) for name in fields]
         message = [{"changed": {"fields": names}}]
-    LogEntry.objects.log_actions(
-        user_id, [obj], ADDITION if created else CHANGE, message, single_object=True
+    return LogEntry(
+        user_id=actor.pk,
+        content_type_id=ContentType.objects.get_for_model(obj).pk,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        action_flag=ADDITION if operation == "create" else CHANGE,
+        change_message=json.dumps(message),
     )

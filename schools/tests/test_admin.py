@@ -250,7 +250,9 @@ def test_it_suspends_with_an_action_and_logs_it(as_agreements, states, agreement
     assert agreement.status == "suspended"
     entry = agreement_log_entries()[-1]
     assert entry.subject == "school:100001"
-    assert entry.details["fields"] == ["status"]
+    assert entry.details["changes"] == [
+        {"object": "agreement", "operation": "change", "fields": ["status"], "id": agreement.pk}
+    ]
     assert LogEntry.objects.filter(object_id=str(agreement.pk)).exists()
 
 
@@ -267,10 +269,14 @@ def test_it_logs_admin_changes_with_field_names_only(as_agreements, agreements_s
     assert entry.subject == "school:012345"
     assert entry.details == {
         "via": "admin",
-        "object": "agreement",
-        "operation": "change",
-        "fields": ["contract_reference", "notes"],
-        "agreement_id": agreement.pk,
+        "changes": [
+            {
+                "object": "agreement",
+                "operation": "change",
+                "fields": ["contract_reference", "notes"],
+                "id": agreement.pk,
+            }
+        ],
     }
 
 
@@ -300,7 +306,8 @@ def test_it_logs_inline_changes_on_the_agreement_history(as_agreements, agreemen
     history = as_agreements.get(reverse("admin:schools_agreement_history", args=[agreement.pk]))
     assert len(history.context["action_list"]) == 1
     [entry] = agreement_log_entries()
-    assert (entry.details["object"], entry.details["operation"]) == ("agreement", "create")
+    [item] = entry.details["changes"]
+    assert (item["object"], item["operation"], item["id"]) == ("agreement", "create", agreement.pk)
 
 
 def test_it_logs_a_deleted_agreement(as_agreements):
@@ -310,7 +317,8 @@ def test_it_logs_a_deleted_agreement(as_agreements):
     as_agreements.post(url, {"post": "yes"})
     assert not Agreement.objects.exists()
     [entry] = agreement_log_entries()
-    assert entry.details["operation"] == "delete" and entry.subject == "school:012345"
+    assert entry.subject == "school:012345"
+    assert entry.details["changes"][0]["operation"] == "delete"
 
 
 # --- Import page -------------------------------------------------------------------------------
