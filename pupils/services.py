@@ -285,8 +285,16 @@ def pupil_export(*, pupil: Pupil, actor: str) -> dict[str, Any]:
 @transaction.atomic
 def pupil_erase(*, pupil: Pupil, actor: str) -> None:
     """Delete a pupil with its user and everything it owns (logged, by pseudonym)."""
+    # Locks in the order a login takes them: the pupil row, then what hangs on it, then the
+    # privacy-log head. Deleting without the pupil lock would lock the snapshot first and
+    # deadlock with a login of this pupil. Same transaction: no delete without its log entry.
+    user_id = (
+        Pupil.objects.select_for_update().filter(pk=pupil.pk).values_list("user_id", flat=True)
+    ).first()
+    if user_id is None:
+        return  # already gone (merged, erased or purged meanwhile)
+    get_user_model().objects.filter(pk=user_id).delete()
     privacy.log("sensitive_delete", actor=actor, subject=pupil.pseudonym)
-    get_user_model().objects.filter(pk=pupil.user_id).delete()
 
 
 # --- Encryption keys ------------------------------------------------------------------------

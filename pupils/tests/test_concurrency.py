@@ -99,3 +99,24 @@ def test_it_lets_distinct_pupils_log_in_at_the_same_time():
     )
     assert not [result for result in results if isinstance(result, Exception)]
     assert Pupil.objects.count() == 10
+
+
+def test_it_erases_while_the_pupil_logs_in_without_deadlock():
+    """The DPO erasing a pupil while it logs in and merges: no deadlock, no half-written pupil."""
+    from pupils.services import pupil_erase
+
+    leer_id, account, old = new_key(), new_key(), new_key()
+    pupil = pupil_record_login(
+        claims=leerid_claims(leer_id_uuid=leer_id, account_uuid=account), granted_schools=GRANTED
+    )
+    pupil_record_login(claims=leerid_claims(account_uuid=old), granted_schools=GRANTED)
+    merging = leerid_claims(leer_id_uuid=leer_id, account_uuid=account, historiek=(old,))
+    calls = [lambda: pupil_erase(pupil=pupil, actor="staff:1")]
+    calls += [lambda: pupil_record_login(claims=merging, granted_schools=GRANTED)] * 6
+    results = run_together(calls)
+    assert [result for result in results if isinstance(result, Exception)] == []
+    # Whatever the order, every pupil left is whole: a user, a snapshot, its aliases.
+    for survivor in Pupil.objects.all():
+        assert get_user_model().objects.filter(pk=survivor.user_id).exists()
+        assert IdentitySnapshot.objects.filter(pupil=survivor).exists()
+    assert get_user_model().objects.count() == Pupil.objects.count()
