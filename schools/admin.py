@@ -70,6 +70,19 @@ def _warn_overlaps(request: HttpRequest, agreement: Agreement) -> None:
         )
 
 
+def _warn_school_overlaps(request: HttpRequest, school: School) -> None:
+    agreements = list(school.agreements.order_by("valid_from"))
+    for i, agreement in enumerate(agreements):
+        end = agreement.valid_until or dt.date.max
+        for other in agreements[i + 1 :]:
+            if other.valid_from <= end:
+                messages.warning(
+                    request,
+                    _("Let op: de overeenkomst %(agreement)s overlapt met %(others)s.")
+                    % {"agreement": agreement, "others": other},
+                )
+
+
 class AgreementStateFilter(admin.SimpleListFilter):
     title = _("toestand")
     parameter_name = "state"
@@ -165,6 +178,13 @@ class SchoolAdmin(ChangeLoggingMixin, admin.ModelAdmin):
             if change and "instellingsnummer" in form.changed_data:
                 extra["previous_school_number"] = form.initial["instellingsnummer"]
             self._log(request, obj, "change" if change else "create", form.changed_data, **extra)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            school = self.get_object(request, object_id)
+            if school is not None:
+                _warn_school_overlaps(request, school)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Agreement:

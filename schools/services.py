@@ -150,6 +150,10 @@ def agreements_import(
 
 
 def _decode(raw: bytes) -> str:
+    if raw.startswith(b"PK\x03\x04"):  # a zip: .xlsx or .ods
+        raise _FileError(
+            _("Dit is een spreadsheet, geen CSV. Bewaar het als “CSV UTF-8” en probeer opnieuw.")
+        )
     try:
         # utf-8-sig drops the byte order mark that spreadsheets put in front.
         return raw.decode("utf-8-sig")
@@ -194,7 +198,7 @@ def _parse(raw: bytes, result: ImportResult) -> list[_Row]:
                 raise _FileError(
                     _("Meer dan %(max)s regels; splits het bestand.") % {"max": IMPORT_MAX_ROWS}
                 )
-            row = _parse_row(reader.line_num, cells, index, result)
+            row = _parse_row(reader.line_num, cells, index, len(header), result)
             if row is not None:
                 rows.append(row)
     except csv.Error as exc:
@@ -208,7 +212,7 @@ def _parse(raw: bytes, result: ImportResult) -> list[_Row]:
 
 
 def _parse_row(
-    line: int, cells: list[str], index: dict[str, int], result: ImportResult
+    line: int, cells: list[str], index: dict[str, int], width: int, result: ImportResult
 ) -> _Row | None:
     def cell(column: str) -> str:
         position = index[column]
@@ -218,6 +222,18 @@ def _parse_row(
 
     def error(message: str) -> None:
         result.errors.append(ImportProblem(line, message))
+
+    if len(cells) > width:
+        # Most often a name holding the delimiter without quotes: the columns shift. (A
+        # spreadsheet writes as many cells on every line as in the header, so this is rare.)
+        error(
+            _(
+                "%(count)s velden in plaats van %(expected)s; staat er een scheidingsteken in "
+                "een naam zonder aanhalingstekens?"
+            )
+            % {"count": len(cells), "expected": width}
+        )
+        return None
 
     number = cell("instellingsnummer")
     if not is_instellingsnummer(number):

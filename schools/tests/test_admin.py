@@ -228,6 +228,41 @@ def test_it_exports_selected_agreements_as_csv(as_agreements, states):
     assert len(lines) == 3
 
 
+def test_it_exports_schools_with_formulas_made_harmless(as_agreements, states):
+    """The school export marks today's access, and a name that looks like a formula is text."""
+    School.objects.filter(instellingsnummer="100001").update(name="=HYPERLINK(1)")
+    ids = list(
+        School.objects.filter(instellingsnummer__in=["100001", "100003"]).values_list(
+            "pk", flat=True
+        )
+    )
+    response = as_agreements.post(
+        reverse("admin:schools_school_changelist"),
+        {"action": "export_csv", "_selected_action": ids},
+    )
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "instellingsnummer,name,town,education_level,in_force_today"
+    assert lines[1] == "100001,'=HYPERLINK(1),,,1"
+    assert lines[2] == "100003,Testschool 100003,,,0"
+
+
+def test_it_warns_about_overlaps_on_the_school_page(as_agreements):
+    """Opening a school whose agreements overlap shows a warning."""
+    school = make_school()
+    make_agreement(school, dt.date(2026, 9, 1), dt.date(2027, 8, 31))
+    make_agreement(school, dt.date(2027, 6, 1))
+    make_agreement(make_school("047001", "Andere"), dt.date(2026, 9, 1))
+    response = as_agreements.get(reverse("admin:schools_school_change", args=[school.pk]))
+    assert "overlapt met 012345: 2027-06-01" in response.content.decode()
+
+
+def test_it_hides_schools_from_support(client, support_staff):
+    """A Support member cannot open the school list or the expiring page."""
+    client.force_login(support_staff)
+    assert client.get(reverse("admin:schools_school_changelist")).status_code == 403
+    assert client.get(reverse("admin:schools_agreement_expiring")).status_code == 403
+
+
 def test_it_lists_agreements_ending_within_30_days(as_agreements, states):
     """The expiring page lists what ends within 30 days and whether a successor follows."""
     make_agreement(make_school("100007", "Testschool Later"), days(-10), days(40))

@@ -257,3 +257,18 @@ def test_the_command_fails_with_every_error_listed(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "regel 4" in err and "regel 5" in err
     assert School.objects.count() == 0
+
+
+def test_it_explains_shifted_columns():
+    """A name with an unquoted delimiter gives a row with too many fields, named as such."""
+    result = run(
+        "instellingsnummer,name,valid_from,valid_until\n012345,School, De Fictieve,2026-09-01,\n"
+    )
+    assert not result.ok
+    assert result.errors[0].line == 2 and "5 velden in plaats van 4" in result.errors[0].message
+
+
+def test_it_recognises_a_spreadsheet_that_is_not_csv():
+    """An .xlsx (a zip) is refused with a hint to save it as CSV."""
+    result = run(b"PK\x03\x04" + b"\x00" * 40)
+    assert not result.ok and "CSV UTF-8" in result.errors[0].message
