@@ -308,4 +308,5 @@ LOGGING = {
 READINESS_CHECKS = [
     "ilearn_auth.health.check_database",
     "ilearn_auth.health.check_redis",
+    "ilearn_auth.oidc_config.check_leerid",
 ]
