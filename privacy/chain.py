@@ -1,9 +1,16 @@
 """The hash chain, as pure functions: no database here, so the benchmark and the verifier share it.
 
 Each entry's hash is ``SHA-256(prev_hash || canonical encoding)`` where ``prev_hash`` is the
-previous entry's hash as 64 lower-case hex characters (ASCII) and the canonical encoding is the
-UTF-8 JSON array below, without spaces, keys of ``details`` sorted. The first entry links to
-``GENESIS_HASH``; after pruning, the first remaining entry links to the checkpoint's hash.
+previous entry's hash as 64 lower-case hex characters and the canonical encoding is the UTF-8 of
+
+    1|<sequence>|<created_at as 2026-01-31T12:00:00.000000Z>|<actor>|<action>|<subject>|
+    <outcome>|<reason>|<request_id>|<details as JSON: sorted keys, no spaces, no \\u escapes>
+
+(one line). No field but the last can contain ``|`` (``privacy.services`` validates their
+alphabets) and the details come last, so the encoding is unambiguous. It is this simple so that
+PostgreSQL computes the very same bytes in ``privacy_log_append`` (migration 0003). The first
+entry links to ``GENESIS_HASH``; after pruning, the first remaining entry links to the
+checkpoint's hash.
 """
 
 from __future__ import annotations
@@ -14,8 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
-# Bumped only if the encoding ever changes; it is part of every hash, so old entries keep theirs.
-ENCODING_VERSION = 1
+# Part of every encoding: if the encoding ever changes, old entries keep their version.
+ENCODING_VERSION = "1"
 
 
 def timestamp(moment: datetime) -> str:
@@ -24,7 +31,7 @@ def timestamp(moment: datetime) -> str:
 
 
 def dumps(value: Any) -> str:
-    """Canonical JSON: sorted keys, no spaces, UTF-8, no NaN."""
+    """Canonical JSON: sorted keys, no spaces, UTF-8 as is, no NaN."""
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
@@ -39,22 +46,23 @@ def canonical(
     subject: str,
     outcome: str,
     reason: str,
-    details: dict[str, Any],
+    details: dict[str, Any] | str,
     request_id: str,
 ) -> bytes:
-    fields = [
+    details_text = details if isinstance(details, str) else dumps(details)
+    fields = (
         ENCODING_VERSION,
-        sequence,
+        str(sequence),
         timestamp(created_at),
         actor,
         action,
         subject,
         outcome,
         reason,
-        details,
         request_id,
-    ]
-    return dumps(fields).encode()
+        details_text,
+    )
+    return "|".join(fields).encode()
 
 
 def entry_hash(prev_hash: str, encoded: bytes) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from django.db import connection
 
 import privacy
+from privacy import chain
+from privacy.models import PrivacyLogEntry
+from privacy.services import Head, encode, privacy_log_head
 
 PSEUDONYM = "ab" * 32
 OTHER_PSEUDONYM = "cd" * 32
@@ -23,6 +28,25 @@ def write(count: int, **overrides) -> list:
     }
     fields.update(overrides)
     return [privacy.log("authn_login_success", **fields) for _ in range(count)]
+
+
+def append_at(moment: datetime, count: int) -> list[PrivacyLogEntry]:
+    """Valid entries dated ``moment`` (the database clock cannot be moved), chained in Python."""
+    head = privacy_log_head()
+    entries = []
+    for offset in range(count):
+        entry = PrivacyLogEntry(
+            sequence=head.sequence + 1,
+            created_at=moment + timedelta(seconds=offset),
+            actor="system",
+            action="retention_purge",
+            details={"pupils": offset},
+            prev_hash=head.hash,
+        )
+        entry.hash = chain.entry_hash(head.hash, encode(entry))
+        entries.append(entry)
+        head = Head(entry.sequence, entry.hash)
+    return PrivacyLogEntry.objects.bulk_create(entries)
 
 
 def tamper(sql: str, params: list | None = None) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 
 from privacy import actions
 from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
 from privacy.retention import privacy_log_cutoff, privacy_log_prune
-from privacy.tests.helpers import tamper, write
+from privacy.tests.helpers import append_at, tamper, write
 from privacy.verification import privacy_log_verify
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +20,7 @@ CUTOFF = datetime(2023, 1, 1, tzinfo=UTC)
 
 @pytest.fixture
 def old_and_new():
-    with time_machine.travel(OLD, tick=True):
-        old = write(10)
+    old = append_at(OLD, 10)
     new = write(4)
     return old, new
 
@@ -67,8 +65,7 @@ def test_it_prunes_nothing_when_nothing_is_old():
 
 def test_it_keeps_writing_after_pruning_everything():
     """When every entry was old, the next one links to the checkpoint."""
-    with time_machine.travel(OLD, tick=True):
-        write(3)
+    append_at(OLD, 3)
     privacy_log_prune(older_than=datetime.now(UTC) + timedelta(days=1), batch_size=100)
     write(2)
     assert privacy_log_verify().ok
