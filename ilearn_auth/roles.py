@@ -26,6 +26,26 @@ PERMISSIONS: dict[str, list[str]] = {
         "schools.view_agreement",
         # privacy (helper A), retention (helper D), pupils (helper C1): add yours below.
         "retention.view_retentionrun",
+        # privacy: the log and its checkpoints are view-only for everyone (no other
+        # permission exists). Breaches and data-quality reports are records the GDPR asks us
+        # to keep (art. 33(5)): added and changed, never deleted. Processors and processing
+        # activities end and may be removed. Every register change is itself logged.
+        "privacy.view_privacylogentry",
+        "privacy.view_privacylogcheckpoint",
+        "privacy.add_breach",
+        "privacy.change_breach",
+        "privacy.view_breach",
+        "privacy.add_dataqualityreport",
+        "privacy.change_dataqualityreport",
+        "privacy.view_dataqualityreport",
+        "privacy.add_processor",
+        "privacy.change_processor",
+        "privacy.delete_processor",
+        "privacy.view_processor",
+        "privacy.add_processingactivity",
+        "privacy.change_processingactivity",
+        "privacy.delete_processingactivity",
+        "privacy.view_processingactivity",
         # pupils: find and look up a pupil (each view of names logged), export one pupil's
         # data (logged), erase a pupil with its user (logged). Never add or change: pupils are
         # written by their own logins only.

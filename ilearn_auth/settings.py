@@ -289,7 +289,11 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "ilearn_auth.middleware.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "ilearn_auth.middleware.RequestIdLogFilter"},
+        # Strips tokens, code/state values, claim values and UUIDs (LeerID keys) from every line.
+        "redact": {"()": "privacy.logging.RedactingFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
@@ -297,11 +301,34 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact"],
         },
+    },
+    # Django's own defaults give "django" and "django.server" (request lines with query strings)
+    # handlers without our filter; route them through the redacting console instead.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+# Error reports (500 mails, the debug page) drop the OIDC callback's query string and blank
+# frame locals such as `code`, `claims` or `token` (privacy/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER = "privacy.error_reports.ScrubbingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "privacy.error_reports.ScrubbingExceptionReporterFilter"
+
+# --- Privacy log -----------------------------------------------------------------------------
+# Entries older than this are pruned (a checkpoint keeps the rest verifiable). Default 3 years
+# (1096 days, a leap day included): as long as the longest-lived data the log accounts for (an
+# inactive pupil account), so every access to data we may still hold stays provable, and a
+# breach found late can still be reconstructed. Entries hold pseudonyms only. See .env.example.
+PRIVACY_LOG_RETENTION_DAYS = env.int("PRIVACY_LOG_RETENTION_DAYS", default=1096)
+if PRIVACY_LOG_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("PRIVACY_LOG_RETENTION_DAYS must be at least 1.")
+# Off (default): an entry written in its own transaction commits without waiting for the WAL
+# flush, so concurrent writers do not queue behind each other's fsync; a database crash can
+# lose the last fraction of a second of entries (a tail, never a gap). See docs/decisions.md.
+PRIVACY_LOG_SYNCHRONOUS_COMMIT = env.bool("PRIVACY_LOG_SYNCHRONOUS_COMMIT", default=False)
 
 # --- Health --------------------------------------------------------------------------------
 # Each entry is a callable returning a ``health.Check``; apps append their own.

@@ -1,7 +1,8 @@
 """Writing the privacy log and reading its head.
 
-Concurrency: on PostgreSQL every writer takes one transaction-scoped advisory lock, reads the
-head and inserts the next entry, all inside the caller's transaction. The lock is released at
+Concurrency: on PostgreSQL every writer calls ``privacy_log_append`` (migration 0003), which
+takes one transaction-scoped advisory lock, reads the head and inserts the next entry, inside
+the caller's transaction if there is one (else as its own). The lock is released at
 commit or rollback, so an entry rolled back with its transaction leaves neither a gap nor a
 broken link: the next writer simply reads the old head again. SQLite serialises writers itself;
 the sequence being the primary key turns any race into an error rather than a fork.
