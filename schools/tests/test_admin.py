@@ -383,3 +383,17 @@ def test_it_shows_every_bad_line_of_an_upload(as_agreements):
     assert "regel 3:" in text and "regel 4:" in text
     assert 'name="confirm"' not in text
     assert not School.objects.exists()
+
+
+def test_it_refuses_a_second_agreement_with_the_same_start(as_agreements):
+    """Two agreements of one school may not start on the same day: a clear message, no save."""
+    school = make_school()
+    make_agreement(school, dt.date(2026, 9, 1))
+    response = as_agreements.post(
+        reverse("admin:schools_agreement_add"), agreement_form(school, valid_until="2027-01-01")
+    )
+    assert response.status_code == 200
+    assert "Deze school heeft al een overeenkomst met deze begindatum." in (
+        response.content.decode()
+    )
+    assert Agreement.objects.count() == 1

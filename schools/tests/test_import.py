@@ -234,7 +234,7 @@ def test_the_command_imports_and_reports_counts(tmp_path, capsys):
     path = tmp_path / "overeenkomsten.csv"
     path.write_text(GOOD, encoding="utf-8")
     call_command("import_agreements", str(path))
-    assert "created 2, updated 0, unchanged 0" in capsys.readouterr().out
+    assert "Aangemaakt: 2, gewijzigd: 0, ongewijzigd: 0" in capsys.readouterr().out
     assert School.objects.count() == 2
     assert {e.actor for e in agreement_log_entries()} == {"system"}
 
@@ -244,7 +244,7 @@ def test_the_command_dry_run_writes_nothing(tmp_path, capsys):
     path = tmp_path / "overeenkomsten.csv"
     path.write_text(GOOD, encoding="utf-8")
     call_command("import_agreements", str(path), "--dry-run")
-    assert "would have created 2" in capsys.readouterr().out
+    assert "Proefdraai, niets geschreven. Zou aanmaken: 2," in capsys.readouterr().out
     assert School.objects.count() == 0
 
 
@@ -252,7 +252,7 @@ def test_the_command_fails_with_every_error_listed(tmp_path, capsys):
     """A bad file makes the command fail, listing every bad line on stderr."""
     path = tmp_path / "fout.csv"
     path.write_text(GOOD + "1234567,X,2026-09-01,\nabc,Y,2026-09-01,\n", encoding="utf-8")
-    with pytest.raises(CommandError, match="2 error"):
+    with pytest.raises(CommandError, match="2 fout"):
         call_command("import_agreements", str(path))
     err = capsys.readouterr().err
     assert "regel 4" in err and "regel 5" in err

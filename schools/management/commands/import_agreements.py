@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from schools.services import agreements_import
 
@@ -18,7 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument("--dry-run", action="store_true", help="Show what would change.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Show what would change; write nothing."
+        )
         parser.add_argument(
             "--user",
             help="Username of the staff member on whose behalf the import runs "
@@ -30,23 +33,38 @@ class Command(BaseCommand):
         if user:
             actor = get_user_model().objects.filter(username=user, is_staff=True).first()
             if actor is None:
-                raise CommandError(f"No staff user named {user!r}.")
+                raise CommandError(
+                    _("Geen medewerker met gebruikersnaam %(user)r.") % {"user": user}
+                )
         try:
             raw = file.read_bytes()
         except OSError as exc:
-            raise CommandError(f"Cannot read {file}: {exc.strerror}") from exc
+            raise CommandError(
+                _("Kan %(file)s niet lezen: %(reason)s") % {"file": file, "reason": exc.strerror}
+            ) from exc
         result = agreements_import(file=raw, actor=actor, dry_run=dry_run)
         for warning in result.warnings:
-            self.stdout.write(self.style.WARNING(f"warning: {warning}"))
+            self.stdout.write(self.style.WARNING(_("waarschuwing: %s") % warning))
         if not result.ok:
             for error in result.errors:
-                self.stderr.write(f"error: {error}")
-            raise CommandError(f"{len(result.errors)} error(s): nothing was changed.")
-        prefix = "dry run, nothing written: would have " if dry_run else ""
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{prefix}created {result.created}, updated {result.updated}, "
-                f"unchanged {result.unchanged} agreement row(s); "
-                f"{result.schools_created} new school(s)."
+                self.stderr.write(_("fout: %s") % error)
+            raise CommandError(
+                _("%(count)s fout(en): er is niets veranderd.") % {"count": len(result.errors)}
             )
-        )
+        counts = {
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "schools": result.schools_created,
+        }
+        if dry_run:
+            message = _(
+                "Proefdraai, niets geschreven. Zou aanmaken: %(created)s, wijzigen: %(updated)s, "
+                "ongewijzigd: %(unchanged)s rij(en); nieuwe scholen: %(schools)s."
+            )
+        else:
+            message = _(
+                "Aangemaakt: %(created)s, gewijzigd: %(updated)s, ongewijzigd: %(unchanged)s "
+                "rij(en); nieuwe scholen: %(schools)s."
+            )
+        self.stdout.write(self.style.SUCCESS(message % counts))
