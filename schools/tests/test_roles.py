@@ -60,3 +60,12 @@ def test_it_gives_support_and_dpo_no_write_access_to_agreements():
             "schools.view_school",
             "schools.view_agreement",
         }
+
+
+def test_it_restores_the_groups_after_a_flush(transactional_db):
+    """``flush`` (as transactional tests do) empties auth; the post_migrate sync brings it back."""
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    for name in (DPO, AGREEMENTS, SUPPORT):
+        assert granted(name) == set(PERMISSIONS[name])
