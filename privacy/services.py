@@ -140,7 +140,7 @@ def _append_in_postgresql(entry: PrivacyLogEntry) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT out_sequence, out_created_at, out_prev_hash, out_hash"
-            " FROM privacy_log_append(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " FROM privacy_log_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 HEAD_LOCK_KEY,
                 asynchronous,
@@ -151,6 +151,7 @@ def _append_in_postgresql(entry: PrivacyLogEntry) -> None:
                 entry.reason,
                 entry.request_id,
                 chain.dumps(entry.details),
+                datetime.now(UTC),
             ],
         )
         entry.sequence, entry.created_at, entry.prev_hash, entry.hash = cursor.fetchone()
