@@ -25,6 +25,7 @@ from schools.numbers import INVALID_MESSAGE, is_instellingsnummer, restore_leadi
 IMPORT_COLUMNS = ("instellingsnummer", "name", "valid_from", "valid_until")
 IMPORT_MAX_ROWS = 20_000
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAME_MAX = School._meta.get_field("name").max_length
 
 
@@ -191,10 +192,10 @@ def _parse(raw: bytes, result: ImportResult) -> list[_Row]:
             )
         index = {column: header.index(column) for column in IMPORT_COLUMNS}
         rows: list[_Row] = []
-        for cells in reader:
+        for count, cells in enumerate(reader):
             if not any(cell.strip() for cell in cells):
                 continue  # spreadsheets end files with empty ";;;" lines
-            if len(rows) >= IMPORT_MAX_ROWS:
+            if count >= IMPORT_MAX_ROWS:
                 raise _FileError(
                     _("Meer dan %(max)s regels; splits het bestand.") % {"max": IMPORT_MAX_ROWS}
                 )
@@ -252,6 +253,9 @@ def _parse_row(
     name = cell("name")
     if not name:
         error(_("de naam ontbreekt"))
+    elif _CONTROL.search(name):
+        # PostgreSQL refuses NUL in text; other control characters are never meant.
+        error(_("de naam bevat onzichtbare stuurtekens"))
     elif len(name) > _NAME_MAX:
         error(_("de naam is langer dan %(max)s tekens") % {"max": _NAME_MAX})
 

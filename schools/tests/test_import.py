@@ -272,3 +272,19 @@ def test_it_recognises_a_spreadsheet_that_is_not_csv():
     """An .xlsx (a zip) is refused with a hint to save it as CSV."""
     result = run(b"PK\x03\x04" + b"\x00" * 40)
     assert not result.ok and "CSV UTF-8" in result.errors[0].message
+
+
+def test_it_refuses_control_characters_in_names():
+    """A NUL or another control character in a name is a row error, not a crash."""
+    result = run(
+        "instellingsnummer,name,valid_from,valid_until\n012345,Test\x00school,2026-09-01,\n"
+    )
+    assert not result.ok and result.errors[0].line == 2
+    assert School.objects.count() == 0
+
+
+def test_it_refuses_files_with_too_many_rows(monkeypatch):
+    """Past the row limit the file is refused as a whole, bad rows included."""
+    monkeypatch.setattr("schools.services.IMPORT_MAX_ROWS", 2)
+    result = run(GOOD + "abc,,,\n")
+    assert not result.ok and result.errors[-1].line == 0
