@@ -53,7 +53,8 @@ def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # so spreadsheets read it as UTF-8
-    writer = csv.writer(response)
+    # Semicolons: Excel in Belgian and Dutch locales splits on them when opening a CSV.
+    writer = csv.writer(response, delimiter=";")
     writer.writerow(header)
     for row in rows:
         writer.writerow([_csv_cell(value) for value in row])

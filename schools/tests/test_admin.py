@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from schools.access import BRUSSELS
 from schools.models import Agreement, School
+from schools.services import agreements_import
 from schools.tests.conftest import agreement_log_entries, make_agreement, make_school
 
 pytestmark = pytest.mark.django_db
@@ -223,9 +224,12 @@ def test_it_exports_selected_agreements_as_csv(as_agreements, states):
     )
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "instellingsnummer,name,valid_from,valid_until,status,contract_reference"
-    assert lines[1].startswith(f"100002,Testschool 100002,{days(-100)},{days(10)},active")
+    assert lines[0] == "instellingsnummer;name;valid_from;valid_until;status;contract_reference"
+    assert lines[1].startswith(f"100002;Testschool 100002;{days(-100)};{days(10)};active")
     assert len(lines) == 3
+    # What the export writes, the import reads back without changing anything.
+    result = agreements_import(file=response.content, actor=None)
+    assert (result.ok, result.unchanged) == (True, 2)
 
 
 def test_it_exports_schools_with_formulas_made_harmless(as_agreements, states):
@@ -241,9 +245,9 @@ def test_it_exports_schools_with_formulas_made_harmless(as_agreements, states):
         {"action": "export_csv", "_selected_action": ids},
     )
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "instellingsnummer,name,town,education_level,in_force_today"
-    assert lines[1] == "100001,'=HYPERLINK(1),,,1"
-    assert lines[2] == "100003,Testschool 100003,,,0"
+    assert lines[0] == "instellingsnummer;name;town;education_level;in_force_today"
+    assert lines[1] == "100001;'=HYPERLINK(1);;;1"
+    assert lines[2] == "100003;Testschool 100003;;;0"
 
 
 def test_it_warns_about_overlaps_on_the_school_page(as_agreements):
