@@ -231,3 +231,16 @@ def test_it_treats_a_timeout_like_the_op_being_down(client, op, monkeypatch):
 
     monkeypatch.setattr(op, "post", slow)
     assert landed_on(client, finish_login(client, params)) == (503, "op_unavailable")
+
+
+def test_it_needs_at_most_ten_queries_for_a_returning_login(client, op, demo_schools):
+    """A returning pupil's callback runs at most 10 SQL statements (sessions included)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, op)
+    client.post("/logout/")
+    params = start_login(client, op)
+    with CaptureQueriesContext(connection) as queries:
+        assert finish_login(client, params)["Location"] == "/"
+    assert len(queries) <= 10, [q["sql"][:80] for q in queries]

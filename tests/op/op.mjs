@@ -3,7 +3,8 @@
 // PKCE S256 required, RS256 ID tokens with a kid, LeerID claims under scope ov_leerling,
 // RP-initiated logout. Not for production: accounts live in memory, interactions auto-approve.
 //
-//   node op.mjs   (env: OP_PORT, OP_CLIENTS = JSON list of client metadata)
+//   node op.mjs   (env: OP_PORT, OP_CLIENTS = JSON list of client metadata,
+//                  OP_PKCE_OPTIONAL = comma-separated client ids that may skip PKCE)
 //
 // The user is picked by `login_hint` (default: the first account). PUT /users/<id> with a JSON
 // object sets that user's claims. Prints "ready <issuer>" once listening.
@@ -15,6 +16,7 @@ const port = Number(process.env.OP_PORT || 9410);
 const issuer = `http://127.0.0.1:${port}`;
 const clients = JSON.parse(process.env.OP_CLIENTS || '[]');
 const accounts = new Map();
+const pkceOptional = new Set((process.env.OP_PKCE_OPTIONAL || '').split(',').filter(Boolean));
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `op-${randomUUID().slice(0, 8)}`, use: 'sig', alg: 'RS256' };
@@ -34,7 +36,8 @@ const provider = new Provider(issuer, {
   scopes: ['openid', 'profile', 'vo', 'ov_leerling'],
   // LeerID puts the pupil's claims in the ID token too.
   conformIdTokenClaims: false,
-  pkce: { methods: ['S256'], required: () => true },
+  // PKCE is required, except for the clients in OP_PKCE_OPTIONAL (the benchmark's stock client).
+  pkce: { methods: ['S256'], required: (ctx, client) => !pkceOptional.has(client.clientId) },
   features: {
     devInteractions: { enabled: false },
     rpInitiatedLogout: {
