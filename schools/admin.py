@@ -61,27 +61,35 @@ def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     return response
 
 
+def _warn_once(request: HttpRequest, text: str) -> None:
+    """A warning, unless the same one is already waiting (saved, then shown after redirect)."""
+    storage = messages.get_messages(request)
+    waiting = {str(message) for message in storage}
+    storage.used = False  # reading them must not mark them as shown
+    if text not in waiting:
+        messages.warning(request, text)
+
+
+def _overlap_text(agreement: Agreement, others) -> str:
+    return _("Let op: de overeenkomst %(agreement)s overlapt met %(others)s.") % {
+        "agreement": agreement,
+        "others": ", ".join(str(other) for other in others),
+    }
+
+
 def _warn_overlaps(request: HttpRequest, agreement: Agreement) -> None:
     overlaps = agreement_overlaps(agreement)
     if overlaps:
-        messages.warning(
-            request,
-            _("Let op: de overeenkomst %(agreement)s overlapt met %(others)s.")
-            % {"agreement": agreement, "others": ", ".join(str(other) for other in overlaps)},
-        )
+        _warn_once(request, _overlap_text(agreement, overlaps))
 
 
 def _warn_school_overlaps(request: HttpRequest, school: School) -> None:
     agreements = list(school.agreements.order_by("valid_from"))
     for i, agreement in enumerate(agreements):
         end = agreement.valid_until or dt.date.max
-        for other in agreements[i + 1 :]:
-            if other.valid_from <= end:
-                messages.warning(
-                    request,
-                    _("Let op: de overeenkomst %(agreement)s overlapt met %(others)s.")
-                    % {"agreement": agreement, "others": other},
-                )
+        others = [other for other in agreements[i + 1 :] if other.valid_from <= end]
+        if others:
+            _warn_once(request, _overlap_text(agreement, others))
 
 
 class AgreementStateFilter(admin.SimpleListFilter):

@@ -159,8 +159,16 @@ def test_it_flags_overlapping_agreements(as_agreements):
         agreement_form(school, valid_from="2027-06-01"),
         follow=True,
     )
-    assert "overlapt met" in response.content.decode()
+    assert response.content.decode().count("overlapt met") == 1
     assert Agreement.objects.count() == 2
+    # Saved and continued: the change page after the redirect shows it once too.
+    new = Agreement.objects.get(valid_from=dt.date(2027, 6, 1))
+    response = as_agreements.post(
+        reverse("admin:schools_agreement_change", args=[new.pk]),
+        agreement_form(school, valid_from="2027-06-01", notes="x", _continue="1"),
+        follow=True,
+    )
+    assert response.content.decode().count("overlapt met") == 1
 
 
 # --- Lists, filters, export, expiring ----------------------------------------------------------
