@@ -13,7 +13,7 @@ import datetime as dt
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -256,7 +256,7 @@ class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
         (_("Contract"), {"fields": ("contract_reference", "notes")}),
         (_("Registratie"), {"fields": readonly_fields}),
     )
-    actions = ("export_csv", "suspend", "reactivate")
+    actions = ("export_csv", "suspend", "reactivate", "end_today")
     ordering = ("school__instellingsnummer", "valid_from")
     list_per_page = 50
 
@@ -317,31 +317,55 @@ class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Geselecteerde overeenkomsten opschorten"), permissions=["change"])
     def suspend(self, request, queryset):
-        self._set_status(request, queryset, Agreement.Status.SUSPENDED)
+        agreements = [a for a in queryset if a.status != Agreement.Status.SUSPENDED]
+        self._update(request, agreements, "status", Agreement.Status.SUSPENDED)
 
     @admin.action(
         description=_("Geselecteerde overeenkomsten heractiveren"), permissions=["change"]
     )
     def reactivate(self, request, queryset):
-        self._set_status(request, queryset, Agreement.Status.ACTIVE)
+        agreements = [a for a in queryset if a.status != Agreement.Status.ACTIVE]
+        self._update(request, agreements, "status", Agreement.Status.ACTIVE)
+
+    @admin.action(
+        description=_("Geselecteerde overeenkomsten beëindigen: geldig tot en met vandaag"),
+        permissions=["change"],
+    )
+    def end_today(self, request, queryset):
+        today = _today()
+        # Not-yet-started agreements cannot end before they start: suspend or delete those.
+        agreements = [
+            a
+            for a in queryset
+            if a.valid_from <= today and (a.valid_until is None or a.valid_until > today)
+        ]
+        skipped = queryset.count() - len(agreements)
+        self._update(request, agreements, "valid_until", today)
+        if skipped:
+            self.message_user(
+                request,
+                _("%(count)d overeenkomst(en) niet gewijzigd: al beëindigd of nog niet gestart.")
+                % {"count": skipped},
+                messages.WARNING,
+            )
 
     @transaction.atomic
-    def _set_status(self, request, queryset: QuerySet[Agreement], status: str) -> None:
-        changed = [a for a in queryset.select_related("school") if a.status != status]
-        for agreement in changed:
-            agreement.status = status
+    def _update(self, request, agreements: list[Agreement], field: str, value) -> None:
+        label = str(Agreement._meta.get_field(field).verbose_name)
+        for agreement in agreements:
+            setattr(agreement, field, value)
             agreement.updated_by = request.user
-            agreement.save(update_fields=["status", "updated_by", "updated_at"])
-            self._log(request, agreement, "change", ["status"])
-            self.log_change(request, agreement, [{"changed": {"fields": ["status"]}}])
+            agreement.save(update_fields=[field, "updated_by", "updated_at"])
+            self._log(request, agreement, "change", [field])
+            self.log_change(request, agreement, [{"changed": {"fields": [label]}}])
         self.message_user(
             request,
             ngettext(
                 "%(count)d overeenkomst gewijzigd.",
                 "%(count)d overeenkomsten gewijzigd.",
-                len(changed),
+                len(agreements),
             )
-            % {"count": len(changed)},
+            % {"count": len(agreements)},
             messages.SUCCESS,
         )
 

@@ -303,6 +303,23 @@ def test_it_suspends_with_an_action_and_logs_it(as_agreements, states, agreement
     assert LogEntry.objects.filter(object_id=str(agreement.pk)).exists()
 
 
+def test_it_ends_agreements_today_with_an_action(as_agreements, states):
+    """Ending sets valid_until to today for running agreements and leaves the others alone."""
+    running, future = states["100001"], states["100004"]
+    response = as_agreements.post(
+        reverse("admin:schools_agreement_changelist"),
+        {"action": "end_today", "_selected_action": [running.pk, future.pk]},
+        follow=True,
+    )
+    running.refresh_from_db()
+    future.refresh_from_db()
+    assert running.valid_until == today()
+    assert future.valid_until is None
+    assert "1 overeenkomst(en) niet gewijzigd" in response.content.decode()
+    entry = agreement_log_entries()[-1]
+    assert entry.details["changes"][0]["fields"] == ["valid_until"]
+
+
 # --- Privacy log and history -------------------------------------------------------------------
 
 
