@@ -180,7 +180,10 @@ class LeerIDCallbackView(OIDCAuthenticationCallbackView):
         return entry["nonce"], entry.get("code_verifier")
 
     def login_success(self) -> HttpResponse:
-        # auth.login (in the parent) cycles the session key: no session fixation.
+        # auth.login (in the parent) cycles the session key: no session fixation. The parent
+        # skips auth.login when the same user is already signed in; the key still changes.
+        if self.request.user.is_authenticated and self.request.user == self.user:
+            self.request.session.cycle_key()
         response = super().login_success()
         pupil = self.user.pupil
         privacy.log(

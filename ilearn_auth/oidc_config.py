@@ -21,6 +21,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,6 +97,8 @@ def http() -> requests.Session:
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.headers["User-Agent"] = "i-Learn-Auth"
+            # One session serves every pupil: never keep a cookie from one login for the next.
+            session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
             _session = session
         return _session
 

@@ -233,10 +233,13 @@ def test_it_treats_a_timeout_like_the_op_being_down(client, op, monkeypatch):
     assert landed_on(client, finish_login(client, params)) == (503, "op_unavailable")
 
 
-def test_it_needs_at_most_ten_queries_for_a_returning_login(client, op, demo_schools):
-    """A returning pupil's callback runs at most 10 SQL statements (sessions included)."""
+def test_it_needs_at_most_ten_queries_for_a_returning_login(client, op, demo_schools, settings):
+    """A returning pupil's callback runs at most 10 SQL statements, with sessions in the cache
+    as in production (REDIS_URL set)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
     login(client, op)
     client.post("/logout/")

@@ -134,3 +134,57 @@ def test_it_switches_to_english(client, op):
     html = client.get("/login/").content.decode()
     assert 'lang="en"' in html
     assert "Sign in with LeerID" in html
+
+
+def test_it_turns_a_database_error_escaping_a_view_into_the_503_page(rf):
+    """handler500: a DatabaseError is the 503 page; nothing of the error reaches the page."""
+    from django.db import OperationalError
+
+    from ilearn_auth.pages import server_error
+
+    request = rf.get("/")
+    try:
+        raise OperationalError("could not connect to db.internal as admin")
+    except OperationalError:
+        response = server_error(request)
+    assert response.status_code == 503
+    assert "db.internal" not in response.content.decode()
+    assert "database_unavailable" in response.content.decode()
+
+
+def test_it_turns_other_errors_into_a_friendly_500_page(rf):
+    """handler500: anything else is still a page, not a stack trace."""
+    from ilearn_auth.pages import server_error
+
+    try:
+        raise RuntimeError("secret detail")
+    except RuntimeError:
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "secret detail" not in response.content.decode()
+
+
+def test_it_rotates_the_session_key_when_the_same_pupil_signs_in_again(client, op, demo_schools):
+    """Signing in again while signed in still gives a new session key."""
+    login(client, op)
+    before = client.session.session_key
+    login(client, op)
+    assert client.session.session_key != before
+    assert client.get("/api/me").status_code == 200
+
+
+def test_it_keeps_no_cookies_between_calls_to_the_op():
+    """The shared HTTP session refuses cookies, so nothing leaks from one login to the next."""
+    import http.cookiejar
+    import urllib.request
+
+    from ilearn_auth import oidc_config
+
+    oidc_config.reset_caches()
+    jar = oidc_config.http().cookies
+    request = urllib.request.Request("https://leerid.test/op/token")
+    cookie = http.cookiejar.Cookie(
+        0, "sid", "x", None, False, "leerid.test", True, False, "/", True, False,
+        None, False, None, None, {},
+    )  # fmt: skip
+    assert not jar._policy.set_ok(cookie, request)
