@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # `make run` is the local demo: DEBUG on, development secrets, SQLite unless DATABASE_URL is set,
 # and a stand-in LeerID (oidc-provider-mock) with demo pupils on 127.0.0.1:9400.
-DEMO_ENV := DEBUG=true LEERID_DEMO=true LEERID_ISSUER=http://127.0.0.1:9400
+RUN_PORT ?= 8000
+LEERID_PORT ?= 9400
+DEMO_ENV := DEBUG=true LEERID_DEMO=true LEERID_ISSUER=http://127.0.0.1:$(LEERID_PORT)
 
 .PHONY: install run test lint format
 
@@ -20,7 +22,7 @@ install: $(INSTALLED)
 run: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
-	$(DEMO_ENV) $(BIN)/python -m demo.run --port 8000 --leerid-port 9400
+	$(DEMO_ENV) $(BIN)/python -m demo.run --port $(RUN_PORT) --leerid-port $(LEERID_PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
