@@ -34,8 +34,6 @@ OP_DIR = ROOT / "tests" / "op"
 CLIENT_ID = "ilearn-integration"
 CLIENT_SECRET = "integration-secret-0123456789abcdef"
 
-pytestmark = pytest.mark.integration
-
 
 def free_port() -> int:
     with socket.socket() as sock:

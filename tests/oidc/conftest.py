@@ -22,7 +22,7 @@ from ilearn_auth import oidc_config
 
 ISSUER = "https://leerid.test/op"
 CLIENT_ID = "ilearn-test"
-CLIENT_SECRET = "test-client-secret-0123456789"
+CLIENT_SECRET = "test-client-secret-0123456789-abcdefghijk"
 
 
 def _account(handle: str) -> str:
