@@ -49,10 +49,8 @@ def canonical(
     details: dict[str, Any] | str,
     request_id: str,
 ) -> bytes:
-    details_text = details if isinstance(details, str) else dumps(details)
-    fields = (
-        ENCODING_VERSION,
-        str(sequence),
+    return encode_fields(
+        sequence,
         timestamp(created_at),
         actor,
         action,
@@ -60,9 +58,26 @@ def canonical(
         outcome,
         reason,
         request_id,
-        details_text,
+        details if isinstance(details, str) else dumps(details),
     )
-    return "|".join(fields).encode()
+
+
+def encode_fields(
+    sequence: int,
+    created_at: str,
+    actor: str,
+    action: str,
+    subject: str,
+    outcome: str,
+    reason: str,
+    request_id: str,
+    details: str,
+) -> bytes:
+    """The encoding from fields already in text form (the verifier's fast path)."""
+    return (
+        f"{ENCODING_VERSION}|{sequence}|{created_at}|{actor}|{action}|{subject}|{outcome}"
+        f"|{reason}|{request_id}|{details}"
+    ).encode()
 
 
 def entry_hash(prev_hash: str, encoded: bytes) -> str:

@@ -15,6 +15,9 @@ What a broken link means, when it is classified:
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +28,7 @@ from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
 from privacy.services import Head
 
 Kind = Literal["changed", "missing", "reordered", "inserted"]
+# The order of chain.encode_fields, then the two hashes.
 _FIELDS = (
     "sequence",
     "created_at",
@@ -33,11 +37,20 @@ _FIELDS = (
     "subject",
     "outcome",
     "reason",
-    "details",
     "request_id",
+    "details",
     "prev_hash",
     "hash",
 )
+_PAGE_SQL = """
+    SELECT sequence,
+           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+           actor, action, subject, outcome, reason, request_id, details::text, prev_hash, hash
+      FROM privacy_privacylogentry
+     WHERE sequence > %s
+     ORDER BY sequence
+     LIMIT %s
+"""
 
 
 @dataclass(frozen=True)
@@ -75,40 +88,19 @@ def _walk(*, expect_head: str | None, chunk_size: int) -> Verification:
 
     expected_sequence, prev, prev_prev = start.sequence + 1, start.hash, None
     count, found_expected = 0, expect_head == start.hash
-    last = start.sequence
-    while True:
-        rows = list(
-            PrivacyLogEntry.objects.filter(sequence__gt=last)
-            .order_by("sequence")
-            .values_list(*_FIELDS)[:chunk_size]
-        )
-        if not rows:
-            break
-        for row in rows:
-            sequence, prev_hash, stored_hash = row[0], row[9], row[10]
-            if sequence != expected_sequence:
-                return _fail(count, prev, expected_sequence, "missing", "sequence number absent")
-            encoded = chain.canonical(
-                sequence=sequence,
-                created_at=row[1],
-                actor=row[2],
-                action=row[3],
-                subject=row[4],
-                outcome=row[5],
-                reason=row[6],
-                details=row[7],
-                request_id=row[8],
-            )
-            intact = chain.entry_hash(prev_hash, encoded) == stored_hash
-            if prev_hash != prev:
-                return _broken_link(count, prev, sequence, prev_hash, prev_prev, intact)
-            if not intact:
-                return _fail(count, prev, sequence, "changed", "hash does not match the content")
-            prev_prev, prev = prev, stored_hash
-            found_expected = found_expected or stored_hash == expect_head
-            expected_sequence += 1
-            count += 1
-        last = rows[-1][0]
+    for row in _rows(after=start.sequence, chunk_size=chunk_size):
+        sequence, prev_hash, stored_hash = row[0], row[9], row[10]
+        if sequence != expected_sequence:
+            return _fail(count, prev, expected_sequence, "missing", "sequence number absent")
+        intact = chain.entry_hash(prev_hash, chain.encode_fields(*row[:9])) == stored_hash
+        if prev_hash != prev:
+            return _broken_link(count, prev, sequence, prev_hash, prev_prev, intact)
+        if not intact:
+            return _fail(count, prev, sequence, "changed", "hash does not match the content")
+        prev_prev, prev = prev, stored_hash
+        found_expected = found_expected or stored_hash == expect_head
+        expected_sequence += 1
+        count += 1
 
     head = Head(expected_sequence - 1, prev)
     if expect_head and not found_expected:
@@ -122,6 +114,43 @@ def _walk(*, expect_head: str | None, chunk_size: int) -> Verification:
             ),
         )
     return Verification(count, head)
+
+
+def _rows(*, after: int, chunk_size: int) -> Iterator[tuple]:
+    """Entries in sequence order, fields in the order of ``chain.encode_fields``, as text.
+
+    Keyset pages (``sequence > last``), never OFFSET and never the whole table in memory. On
+    PostgreSQL the time is formatted by the server (parsing and re-formatting a million
+    timestamps in Python was a quarter of the walk) and the ORM's per-row converters skipped.
+    """
+    last = after
+    while True:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(_PAGE_SQL, [last, chunk_size])
+                page = cursor.fetchall()
+            rows = [(*row[:8], _canonical_details(row[8]), *row[9:]) for row in page]
+        else:
+            page = list(
+                PrivacyLogEntry.objects.filter(sequence__gt=last)
+                .order_by("sequence")
+                .values_list(*_FIELDS)[:chunk_size]
+            )
+            rows = [
+                (row[0], chain.timestamp(row[1]), *row[2:8], chain.dumps(row[8]), *row[9:])
+                for row in page
+            ]
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_details(text: str) -> str:
+    # Cached: most entries repeat a handful of details. jsonb prints '{"a": 1}' with spaces
+    # and its own key order, so each distinct text is re-encoded canonically once.
+    return "{}" if text == "{}" else chain.dumps(json.loads(text))
 
 
 def _start() -> Head:
