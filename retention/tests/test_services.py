@@ -219,17 +219,38 @@ def test_it_drops_expired_sessions(clock, settings):
 
 
 def test_it_works_in_batches(clock):
-    """Seven expired snapshots with batches of three: three batches, seven rows."""
+    """Seven expired snapshots, three keys per batch: three batches, seven rows."""
     for _ in range(7):
         make_pupil(login_at=NOW - YEAR - SECOND)
     make_pupil(login_at=NOW)
     batches: list[int] = []
     deleted = services.snapshot_purge_expired(
-        batch_size=3, progress=lambda rule, rows, seconds: batches.append(rows)
+        scan_size=3, progress=lambda rule, rows, seconds: batches.append(rows)
     )
     assert deleted == 7
     assert batches == [3, 3, 1]
     assert IdentitySnapshot.objects.count() == 1
+
+
+@pytest.mark.parametrize(("batch_size", "scan_size"), [(1, 2), (2, 3), (3, 1), (100, 100)])
+def test_it_finds_every_expired_account_whatever_the_batch_shape(clock, batch_size, scan_size):
+    """Expired and active pupils interleaved: every expired one goes, every active one stays,
+    with batches capped by rows taken, by keys examined, or by neither."""
+    pupils = [
+        make_pupil(login_at=NOW - 3 * YEAR - SECOND if n % 3 else NOW - YEAR) for n in range(10)
+    ]
+    expired = {pupil.pk for n, pupil in enumerate(pupils) if n % 3}
+    batches: list[int] = []
+
+    deleted = services.account_purge_inactive(
+        batch_size=batch_size,
+        scan_size=scan_size,
+        progress=lambda rule, rows, seconds: batches.append(rows),
+    )
+
+    assert deleted == len(expired) == sum(batches)
+    assert max(batches) <= batch_size
+    assert set(Pupil.objects.values_list("pk", flat=True)) == {p.pk for p in pupils} - expired
 
 
 def test_it_counts_without_deleting_in_a_dry_run(clock):
@@ -293,7 +314,7 @@ class Killed(Exception):
 
 def test_it_finishes_on_a_rerun_after_being_killed_between_batches(settings, clock):
     """A run that dies after its first batch keeps that batch; the rerun does the rest."""
-    settings.RETENTION_BATCH_SIZE = 2
+    settings.RETENTION_SCAN_SIZE = 2
     for _ in range(5):
         make_pupil(login_at=NOW - YEAR - SECOND)
     keep = make_pupil(login_at=NOW - YEAR)
