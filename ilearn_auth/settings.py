@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -159,7 +160,35 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Every periodic schedule lives here, in UTC, away from the 02:00-03:00 local DST hour.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Retention (retention/tasks.py): one rule per hour, accounts first, after 04:00 UTC
+    # (05:00/06:00 in Brussels), well clear of the 02:00-03:00 local DST hour and of school time.
+    "retention-accounts": {
+        # Every day at 04:00 UTC.
+        "task": "retention.purge_accounts",
+        "schedule": crontab(minute=0, hour=4),
+    },
+    "retention-snapshots": {
+        # Every day at 05:00 UTC.
+        "task": "retention.purge_snapshots",
+        "schedule": crontab(minute=0, hour=5),
+    },
+    "retention-privacy-log": {
+        # Every day at 06:00 UTC.
+        "task": "retention.prune_privacy_log",
+        "schedule": crontab(minute=0, hour=6),
+    },
+}
+
+# --- Retention (retention/policy.py) ---------------------------------------------------------
+# Identity snapshots are deleted this many days after the login that wrote them (protocol: 1 year).
+RETENTION_SNAPSHOT_DAYS = env.int("RETENTION_SNAPSHOT_DAYS", default=365)
+# Pupil accounts are deleted this many days after their last login (protocol: 3 years).
+RETENTION_ACCOUNT_DAYS = env.int("RETENTION_ACCOUNT_DAYS", default=1095)
+# Each purge batch (one short transaction) looks at this many primary keys ...
+RETENTION_SCAN_SIZE = env.int("RETENTION_SCAN_SIZE", default=20000)
+# ... and deletes at most this many accounts (or privacy-log entries). See docs/performance.md.
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
 
 # --- Authentication --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -335,5 +364,6 @@ PRIVACY_LOG_SYNCHRONOUS_COMMIT = env.bool("PRIVACY_LOG_SYNCHRONOUS_COMMIT", defa
 READINESS_CHECKS = [
     "ilearn_auth.health.check_database",
     "ilearn_auth.health.check_redis",
+    "retention.health.check_retention",
     "ilearn_auth.oidc_config.check_leerid",
 ]
