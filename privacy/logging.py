@@ -16,7 +16,8 @@ import re
 REDACTED = "[redacted]"
 _SENSITIVE_PARAMS = (
     "code|state|nonce|id_token|access_token|refresh_token|token|code_verifier|client_secret"
-    "|client_assertion|session_state|password|id_token_hint"
+    "|client_assertion|session_state|password|id_token_hint|sessionid|csrftoken"
+    "|csrfmiddlewaretoken"
 )
 SENSITIVE_PARAM_NAMES = frozenset(_SENSITIVE_PARAMS.split("|"))
 _CLAIM_KEYS = "given_name|family_name|name|email|ov_[a-z_]+|leer_id_uuid|account_uuid"

@@ -30,6 +30,7 @@ LEERID_KEY = "00000000-0000-4000-8000-00000000f1c7"
         ("claims {'given_name': 'Fictief', 'family_name': 'Testnaam'}", "Fictief"),
         ('claims {"family_name": "Testnaam", "ov_leerid_uuid": ["x"]}', "Testnaam"),
         ("redirect to /op/v1/logout?id_token_hint=hint-value&state=s", "hint-value"),
+        ("Cookie: csrftoken=csrf-value; sessionid=session-value", "session-value"),
     ],
 )
 def test_it_redacts_tokens_codes_claims_and_keys(text, secret):
