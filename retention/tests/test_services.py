@@ -403,3 +403,75 @@ def test_it_refuses_an_unknown_rule():
     with pytest.raises(ValueError, match="unknown retention rule"):
         services.retention_run(rules=["everything"])
     assert not RetentionRun.objects.exists()
+
+
+def _other_connection():
+    """A second database session, as a concurrent login would have."""
+    from django.db import connections
+
+    other = connections.create_connection("default")
+    other.set_autocommit(False)
+    return other
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_a_snapshot_that_a_login_refreshes_during_the_purge():
+    """The purge meets a snapshot a login is rewriting: it waits for the login, sees the
+    fresh moment, and keeps it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent sessions need PostgreSQL (SQLite serialises writers)")
+    pupil = make_pupil(login_at=datetime(2020, 1, 1, tzinfo=UTC))
+    login = _other_connection()
+    with login.cursor() as cursor:
+        cursor.execute(
+            "UPDATE pupils_identitysnapshot SET login_at = now() WHERE pupil_id = %s", [pupil.pk]
+        )
+    results: list[int] = []
+
+    def purge():
+        try:
+            results.append(services.snapshot_purge_expired())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=purge)
+    thread.start()
+    try:
+        # Deterministic, not timed: go on once the purge is seen waiting on the login's lock.
+        with connection.cursor() as cursor:
+            for _ in range(300):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                threading.Event().wait(0.05)
+            else:
+                pytest.fail("the purge never waited for the login's row")
+    finally:
+        login.commit()
+        login.close()
+        thread.join(timeout=30)
+    assert results == [0]
+    assert IdentitySnapshot.objects.filter(pupil=pupil).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_leaves_alone_an_account_a_login_holds():
+    """An expired account whose pupil is logging in right now (row locked) is skipped, not
+    waited for and not deleted."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent sessions need PostgreSQL (SQLite serialises writers)")
+    held = make_pupil(login_at=datetime(2020, 1, 1, tzinfo=UTC))
+    free = make_pupil(login_at=datetime(2020, 1, 1, tzinfo=UTC))
+    login = _other_connection()
+    try:
+        with login.cursor() as cursor:
+            cursor.execute("SELECT id FROM pupils_pupil WHERE id = %s FOR UPDATE", [held.pk])
+        assert services.account_purge_inactive() == 1
+    finally:
+        login.rollback()
+        login.close()
+    assert Pupil.objects.filter(pk=held.pk).exists()
+    assert not Pupil.objects.filter(pk=free.pk).exists()
