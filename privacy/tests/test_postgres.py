@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
 
 import privacy
+from conftest import ROOT, database_url_for
 from privacy.models import PrivacyLogEntry
-from privacy.tests.helpers import PSEUDONYM, postgres_only, write
+from privacy.tests.helpers import PSEUDONYM, postgres_only, tamper, write
 from privacy.verification import privacy_log_verify
 
 pytestmark = postgres_only
@@ -164,3 +168,24 @@ def test_it_hands_a_rolled_back_sequence_to_the_waiting_writer():
     )
     assert sequences == [1, 2, 3]
     assert privacy_log_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_exits_with_the_verdict_from_the_command_line():
+    """`manage.py verify_privacy_log` exits 0 on a whole chain, 1 naming the changed entry."""
+    entries = write(4)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ilearn_auth.settings_test",
+        "DATABASE_URL": database_url_for(connection.settings_dict),
+    }
+    command = [sys.executable, "manage.py", "verify_privacy_log"]
+    whole = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert whole.returncode == 0
+    assert whole.stdout.strip() == f"4 entries verified, head {entries[-1].hash}"
+
+    with transaction.atomic():
+        tamper("UPDATE privacy_privacylogentry SET reason = 'edited' WHERE sequence = 2")
+    broken = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert broken.returncode == 1
+    assert "sequence 2: changed" in broken.stderr
