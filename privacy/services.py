@@ -129,7 +129,7 @@ def encode(entry: PrivacyLogEntry) -> bytes:
 
 
 def _append_in_postgresql(entry: PrivacyLogEntry) -> None:
-    """One call to ``privacy_log_append`` (migration 0003): lock, hash, insert.
+    """One call to ``privacy_log_append`` (migrations 0003-0004): lock, hash, insert.
 
     Outside a transaction the call is its own transaction, so the head lock is held for well
     under a millisecond and commits asynchronously (PRIVACY_LOG_SYNCHRONOUS_COMMIT); inside the
