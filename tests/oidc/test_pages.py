@@ -188,3 +188,17 @@ def test_it_keeps_no_cookies_between_calls_to_the_op():
         None, False, None, None, {},
     )  # fmt: skip
     assert not jar._policy.set_ok(cookie, request)
+
+
+def test_it_ends_the_pupils_session_after_a_school_day_and_at_browser_close(
+    client, op, demo_schools
+):
+    """The session cookie dies with the browser; the session itself after 8 hours."""
+    from django.conf import settings
+
+    response = login(client, op)
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert not cookie["expires"] and not cookie["max-age"]
+    session = client.session
+    assert session.get_expire_at_browser_close()
+    assert session.get_expiry_age() == 8 * 3600
