@@ -49,6 +49,8 @@ class PupilAdmin(admin.ModelAdmin):
     ordering = ("-last_login_at",)
     actions = ["export_json"]
     change_list_template = "admin/pupils/pupil/change_list.html"
+    # A million pupils: one count per page is enough.
+    show_full_result_count = False
 
     @admin.display(description=_("pseudoniem"), ordering="pseudonym")
     def short_pseudonym(self, pupil: Pupil) -> str:

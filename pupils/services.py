@@ -117,15 +117,16 @@ def _locked_pupils(pseudonym: str, aliases: Sequence[str]) -> tuple[dict[int, Pu
     """The pupils this login reaches, locked, and which pupil owns each known alias."""
     also: set[int] = set()
     for _attempt in range(_LOOKUP_ATTEMPTS):
-        reached = (
-            Q(pseudonym__in=[pseudonym, *aliases])
-            | Q(pk__in=AccountAlias.objects.filter(pseudonym__in=aliases).values("pupil_id"))
-            | Q(pk__in=also)
-        )
+        # One IN over a UNION, not an OR with a subquery: PostgreSQL answers the OR form with a
+        # sequential scan of the pupils (half a second at a million pupils), this one with indexes.
+        by_pseudonym = Pupil.objects.filter(
+            Q(pseudonym__in=[pseudonym, *aliases]) | Q(pk__in=also)
+        ).values("pk")
+        by_alias = AccountAlias.objects.filter(pseudonym__in=aliases).values("pupil_id")
         locked = (
             Pupil.objects.select_for_update(of=("self",))
             .select_related("user")
-            .filter(reached)
+            .filter(pk__in=by_pseudonym.union(by_alias))
             .order_by("pk")
         )
         pupils = {pupil.pk: pupil for pupil in locked}
