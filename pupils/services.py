@@ -113,22 +113,27 @@ def _lock_pseudonyms(pseudonyms: Iterable[str]) -> None:
         cursor.execute(f"SELECT {calls}", params)
 
 
+def _reached_pupils(pseudonym: str, aliases: Sequence[str], also: Iterable[int] = ()):
+    """Pupils keyed on one of these pseudonyms or owning one of the aliases, locked, by pk."""
+    # One IN over a UNION, not an OR with a subquery: PostgreSQL answers the OR form with a
+    # sequential scan of the pupils (half a second at a million pupils), this one with indexes.
+    by_pseudonym = Pupil.objects.filter(
+        Q(pseudonym__in=[pseudonym, *aliases]) | Q(pk__in=list(also))
+    ).values("pk")
+    by_alias = AccountAlias.objects.filter(pseudonym__in=aliases).values("pupil_id")
+    return (
+        Pupil.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk__in=by_pseudonym.union(by_alias))
+        .order_by("pk")
+    )
+
+
 def _locked_pupils(pseudonym: str, aliases: Sequence[str]) -> tuple[dict[int, Pupil], dict]:
     """The pupils this login reaches, locked, and which pupil owns each known alias."""
     also: set[int] = set()
     for _attempt in range(_LOOKUP_ATTEMPTS):
-        # One IN over a UNION, not an OR with a subquery: PostgreSQL answers the OR form with a
-        # sequential scan of the pupils (half a second at a million pupils), this one with indexes.
-        by_pseudonym = Pupil.objects.filter(
-            Q(pseudonym__in=[pseudonym, *aliases]) | Q(pk__in=also)
-        ).values("pk")
-        by_alias = AccountAlias.objects.filter(pseudonym__in=aliases).values("pupil_id")
-        locked = (
-            Pupil.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .filter(pk__in=by_pseudonym.union(by_alias))
-            .order_by("pk")
-        )
+        locked = _reached_pupils(pseudonym, aliases, also)
         pupils = {pupil.pk: pupil for pupil in locked}
         owners = dict(
             AccountAlias.objects.filter(pseudonym__in=aliases).values_list("pseudonym", "pupil_id")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import time_machine
@@ -299,3 +300,35 @@ def test_it_records_a_returning_login_in_five_statements():
         assert pupil.user.username.startswith("pupil-")
         assert pupil.snapshot.given_name == "Testa"
     assert statements(context) == []
+
+
+def scans(node: dict):
+    """Every node of a JSON query plan that reads a table, depth first."""
+    if "Relation Name" in node:
+        yield node
+    for child in node.get("Plans", []):
+        yield from scans(child)
+
+
+def test_it_finds_pupils_through_index_lookups_only():
+    """Pupils and aliases are read by index condition, never scanned whole: fast at 1M pupils."""
+    from django.db import transaction
+
+    from pupils.services import _reached_pupils
+
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are checked on PostgreSQL")
+    claims = leerid_claims(leer_id_uuid=new_key(), historiek=(new_key(),))
+    pupil = pupil_record_login(claims=claims, granted_schools=GRANTED)
+    aliases = [pseudonymize(claims.account_uuid), pseudonymize(claims.historiek_account_uuids[0])]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Price sequential scans out, as a big table would; what remains is forced.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        query = _reached_pupils(pupil.pseudonym, aliases, also=[pupil.pk])
+        plan = json.loads(query.explain(format="json"))[0]["Plan"]
+        assert [found.pk for found in query] == [pupil.pk]
+    read = [node for node in scans(plan) if node["Relation Name"].startswith("pupils_")]
+    assert read
+    for node in read:
+        assert "Index Cond" in node or "Recheck Cond" in node, node
