@@ -122,12 +122,19 @@ def _print(rule: str, service: dict, raw: dict) -> None:
     raw_rate = raw["rows"] / raw["seconds"]
     print(
         f"{rule}: service {service['rows']:,} rows in {service['seconds']:.1f} s "
-        f"= {service_rate:,.0f} rows/s ({service['sizes']}, "
+        f"= {service_rate:,.0f} rows/s ({_sizes(service['sizes'])}, "
         f"{service['batches']} batches, longest {service['longest_batch']:.3f} s, "
         f"peak RSS {service['maxrss_mb']:.0f} MB); raw DELETE {raw['rows']:,} rows in "
         f"{raw['seconds']:.1f} s = {raw_rate:,.0f} rows/s; ratio {service_rate / raw_rate:.2f}",
         flush=True,
     )
+
+
+def _sizes(sizes: dict) -> str:
+    text = f"scan {sizes['scan_size']:,} keys"
+    if "batch_size" in sizes:
+        text += f", at most {sizes['batch_size']:,} accounts"
+    return text
 
 
 def _recreate(admin, name: str, *, template: str | None = None) -> None:
