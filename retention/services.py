@@ -4,7 +4,7 @@ The purges walk their table in primary-key ranges: each batch, one short transac
 the key ``RETENTION_SCAN_SIZE`` keys further on (an index-only walk) and deletes the expired
 rows in that range, in SQL, by key. Rows in key order sit together on disk, so a batch touches
 few pages and the whole purge runs near the speed of one plain DELETE; choosing the expired
-rows through the ``login_at`` index instead visits a random page per row and measured 3x slower
+rows through the ``login_at`` index instead visits a random page per row, 3-5x slower
 (docs/performance.md). Memory stays at one batch of keys whatever the table size; nothing goes
 through ``QuerySet.delete()``, whose collector would load every related object. A killed run
 has committed whole batches only, so a rerun simply does the rest.

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -50,3 +52,32 @@ def test_it_hides_runs_from_staff_outside_the_dpo_group(client, run):
     user.groups.add(Group.objects.get(name="Agreements"))
     client.force_login(user)
     assert client.get("/admin/retention/retentionrun/").status_code == 403
+
+
+def test_it_warns_the_dpo_when_retention_has_stopped(client, dpo, run):
+    """The list of runs says so when the rules have not run for two days, as /readyz does."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    # An install three days old whose only run (the fixture's) did one rule.
+    MigrationRecorder.Migration.objects.filter(app="retention").update(
+        applied=timezone.now() - timedelta(days=3)
+    )
+    response = client.get("/admin/retention/retentionrun/")
+    messages = [str(message) for message in response.context["messages"]]
+    assert messages == [
+        "De bewaartermijnen zijn al meer dan twee dagen niet toegepast "
+        "(stale: accounts, privacy_log)."
+    ]
+
+
+def test_it_does_not_warn_while_retention_runs(client, dpo):
+    """With every rule run recently there is no warning."""
+    RetentionRun.objects.create(
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        rules=["accounts", "snapshots", "privacy_log"],
+        counts={"accounts": 0, "snapshots": 0, "privacy_log": 0},
+        status=RetentionRun.Status.SUCCESS,
+    )
+    response = client.get("/admin/retention/retentionrun/")
+    assert not list(response.context["messages"])

@@ -5,7 +5,7 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from pupils.models import IdentitySnapshot, Pupil
 from retention.locking import retention_lock
@@ -77,3 +77,10 @@ def test_it_says_when_another_run_is_busy():
     with time_machine.travel(NOW, tick=False), retention_lock():
         call_command("run_retention", "--rule", "snapshots", stdout=out)
     assert "Skipped" in out.getvalue()
+
+
+def test_it_refuses_an_unknown_rule():
+    """--rule takes only the rules the policy knows."""
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command("run_retention", "--rule", "everything")
+    assert not RetentionRun.objects.exists()
