@@ -332,3 +332,27 @@ def test_it_finds_pupils_through_index_lookups_only():
     assert read
     for node in read:
         assert "Index Cond" in node or "Recheck Cond" in node, node
+
+
+def test_it_repeats_the_lookup_when_an_alias_moved_to_an_unlocked_pupil(monkeypatch):
+    """An alias owned by a pupil the locking read missed (a merge in between) is looked up again."""
+    from pupils import services
+    from pupils.exceptions import PupilLookupConflict
+
+    claims = leerid_claims()
+    pupil = pupil_record_login(claims=claims, granted_schools=GRANTED)
+    real = services._reached_pupils
+    calls = []
+
+    def misses_once(*args, **kwargs):
+        calls.append(args)
+        return Pupil.objects.none() if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_reached_pupils", misses_once)
+    assert pupil_record_login(claims=claims, granted_schools=GRANTED).pk == pupil.pk
+    assert len(calls) == 2
+
+    monkeypatch.setattr(services, "_reached_pupils", lambda *args, **kwargs: Pupil.objects.none())
+    with pytest.raises(PupilLookupConflict):
+        pupil_record_login(claims=claims, granted_schools=GRANTED)
+    assert Pupil.objects.count() == 1
