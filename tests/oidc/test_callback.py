@@ -247,3 +247,12 @@ def test_it_needs_at_most_ten_queries_for_a_returning_login(client, op, demo_sch
     with CaptureQueriesContext(connection) as queries:
         assert finish_login(client, params)["Location"] == "/"
     assert len(queries) <= 10, [q["sql"][:80] for q in queries]
+
+
+def test_it_answers_a_bug_in_the_login_path_with_a_page(client, op, demo_schools):
+    """An unexpected exception in the backend ends on the 503 page, logged, never a 500."""
+    with mock.patch("pupils.claims.parse", side_effect=RuntimeError("bug")):
+        response = login(client, op)
+    assert landed_on(client, response) == (503, "internal_error")
+    [entry] = privacy_entries(action="authn_login_fail")
+    assert entry.reason == "internal_error"
