@@ -17,7 +17,7 @@ subclasses here close those gaps:
    ``sub`` compared, then the pupil decision: ``pupils.claims.parse`` ->
    ``schools.access.schools_with_agreement_in_force`` -> ``pupils.services.pupil_record_login``.
    Users are never matched on email or ``sub``: pupils are keyed on LeerID keys, as pseudonyms.
-4. ``LeerIDLogoutView``: POST only; ends our session, then LeerID's (``end_session_endpoint``).
+4. ``logout_view``: POST only; ends our session, then LeerID's (``end_session_endpoint``).
 
 Failure reasons are short codes (``FAILURES``); the pupil is redirected to the failure page
 with the code kept in the session, never in the URL, and nothing personal is logged.
