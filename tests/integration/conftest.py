@@ -11,6 +11,7 @@ Each login uses a fresh ``requests`` session, as a fresh browser would.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -33,6 +34,25 @@ ROOT = Path(__file__).resolve().parents[2]
 OP_DIR = ROOT / "tests" / "op"
 CLIENT_ID = "ilearn-integration"
 CLIENT_SECRET = "integration-secret-0123456789abcdef"
+KEY_CLIENT_ID = "ilearn-integration-pkjwt"
+
+
+@functools.cache
+def client_key() -> dict:
+    """An RSA key for private_key_jwt, made once per test run."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public_jwk = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    public_jwk.update({"kid": "rp-1", "use": "sig", "alg": "RS256"})
+    return {"pem": pem, "public_jwk": public_jwk}
 
 
 def free_port() -> int:
@@ -114,7 +134,16 @@ def panva_op(live_server) -> Iterator[OP]:
         "token_endpoint_auth_method": "client_secret_basic",
         "id_token_signed_response_alg": "RS256",
     }
-    env = {**os.environ, "OP_PORT": str(port), "OP_CLIENTS": json.dumps([client])}
+    # The same RP registered once more with private_key_jwt (ACM's other client authentication).
+    key_client = {
+        **client,
+        "client_id": KEY_CLIENT_ID,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": {"keys": [client_key()["public_jwk"]]},
+    }
+    del key_client["client_secret"]
+    clients = [client, key_client]
+    env = {**os.environ, "OP_PORT": str(port), "OP_CLIENTS": json.dumps(clients)}
     process = subprocess.Popen(
         ["node", "op.mjs"],
         cwd=OP_DIR,

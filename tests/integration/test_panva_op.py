@@ -74,3 +74,17 @@ def test_it_logs_out_here_and_at_the_op(live_server, leerid):
     back = follow_form(browser, response)
     assert back.url.startswith(f"{live_server.url}/login/")
     assert "Je bent afgemeld" in back.text
+
+
+def test_it_authenticates_with_private_key_jwt_at_a_certified_op(live_server, leerid, settings):
+    """private_key_jwt (aud = issuer, short exp, fresh jti) is accepted by a certified OP."""
+    from tests.integration.conftest import KEY_CLIENT_ID, client_key
+
+    settings.LEERID_CLIENT_ID = settings.OIDC_RP_CLIENT_ID = KEY_CLIENT_ID
+    settings.LEERID_CLIENT_AUTH = "private_key_jwt"
+    settings.LEERID_PRIVATE_KEY = client_key()["pem"]
+    settings.LEERID_PRIVATE_KEY_ID = "rp-1"
+    for _ in range(2):  # the second assertion must carry a new jti, or the OP refuses it
+        browser, page = sign_in(live_server, leerid, "geidentificeerd")
+        assert page.url == f"{live_server.url}/", page.status_code
+        assert browser.get(f"{live_server.url}/api/me").status_code == 200
