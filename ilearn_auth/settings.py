@@ -126,6 +126,11 @@ if DB_IS_POSTGRES:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
+    # A slow database must not hold a pupil's page: gunicorn.conf.py sets 5 s for web
+    # processes. 0 (the default) means no limit, for workers, commands and migrations.
+    _statement_timeout_ms = env.int("DATABASE_STATEMENT_TIMEOUT", default=0)
+    if _statement_timeout_ms:
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout_ms}"
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -111,3 +111,34 @@ def test_it_names_the_database_while_postgres_is_down_and_recovers(proxied_app):
     proxy.start()
     healed = wait_for(lambda: get_readyz(port)[1]["checks"]["database"]["ok"], timeout=15)
     assert healed, "readiness did not recover after PostgreSQL came back"
+
+
+def test_it_cancels_a_slow_query_when_a_statement_timeout_is_set(django_db_setup):
+    """DATABASE_STATEMENT_TIMEOUT bounds a slow query: it fails fast instead of hanging."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("statement_timeout is a PostgreSQL setting: set DATABASE_URL")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ilearn_auth.settings_test",
+        "DATABASE_URL": database_url_for(connection.settings_dict),
+        "DATABASE_STATEMENT_TIMEOUT": "200",
+    }
+    script = (
+        "import django; django.setup()\n"
+        "from django.db import connection, OperationalError\n"
+        "try:\n"
+        "    connection.cursor().execute('SELECT pg_sleep(5)')\n"
+        "except OperationalError as exc:\n"
+        "    print('cancelled', type(exc.__cause__).__name__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "cancelled QueryCanceled", result.stderr
