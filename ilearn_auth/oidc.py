@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ from schools import access as school_access
 logger = logging.getLogger(__name__)
 
 FAILURE_SESSION_KEY = "leerid_failure"
+# What an ID token's ``alg`` may look like to be named in the privacy log (HS256, none, ...).
+_ALG_NAME = re.compile(r"^[A-Za-z0-9]{1,16}$")
 LOGOUT_STATE_SESSION_KEY = "leerid_logout_state"
 
 # --- 0. Failure reasons ------------------------------------------------------------------------
@@ -355,8 +358,11 @@ class LeerIDBackend(OIDCAuthenticationBackend):
             raise LoginFailure("id_token_malformed") from None
         # RS256 only: "none", HS256 (with the secret or the public key as secret), RS512, ...
         # are refused before any key is touched. jwk/jku/x5u headers are never looked at.
-        if header.get("alg") != "RS256":
-            raise LoginFailure("id_token_alg", detail=str(header.get("alg"))[:16])
+        alg = header.get("alg")
+        if alg != "RS256":
+            # The header is the sender's text: only a plain algorithm name reaches the log.
+            plain = isinstance(alg, str) and _ALG_NAME.match(alg)
+            raise LoginFailure("id_token_alg", detail=alg if plain else "unsupported")
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise LoginFailure("id_token_malformed", detail="kid")

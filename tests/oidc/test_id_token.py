@@ -232,3 +232,20 @@ def test_it_refuses_garbage_instead_of_a_token(client, op):
     _refused_as(client, op, "id_token_malformed")
     entries = privacy_entries(action="authn_login_fail")
     assert [entry.reason for entry in entries] == ["id_token_malformed"]
+
+
+@pytest.mark.parametrize("alg", ["eyJhb.eyJzd", "bearer x", "a\u0000b", "0a1b2c3d-4e5f"])
+def test_it_refuses_a_forged_alg_with_a_page_and_a_clean_log_entry(client, op, alg):
+    """An alg header shaped like a token, a credential or a key ends on the 400 page and in
+    the privacy log under a fixed word; the header's text is neither logged nor a 500."""
+    import base64
+    import json
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    op.raw_id_token = f"{header}.{b64(b'{}')}.{b64(b'signature')}"
+    _refused_as(client, op, "id_token_alg")
+    [entry] = privacy_entries(action="authn_login_fail")
+    assert (entry.reason, entry.details) == ("id_token_alg", {"detail": "unsupported"})
