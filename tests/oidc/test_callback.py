@@ -256,3 +256,23 @@ def test_it_answers_a_bug_in_the_login_path_with_a_page(client, op, demo_schools
     assert landed_on(client, response) == (503, "internal_error")
     [entry] = privacy_entries(action="authn_login_fail")
     assert entry.reason == "internal_error"
+
+
+def test_it_stamps_a_pupils_login_once_on_the_pupil(client, op, demo_schools):
+    """A pupil's login time is Pupil.last_login_at; auth_user.last_login is not written too."""
+    from pupils.models import Pupil
+
+    assert login(client, op)["Location"] == "/"
+    pupil = Pupil.objects.select_related("user").get()
+    assert pupil.last_login_at is not None
+    assert pupil.user.last_login is None
+
+
+def test_it_still_stamps_a_staff_members_last_login(client, django_user_model):
+    """Staff signing in to the admin keep Django's last_login (dormant accounts show)."""
+    staff = django_user_model.objects.create_user("staff-test", password="pw-for-tests-only")
+    staff.is_staff = True
+    staff.save()
+    assert client.login(username="staff-test", password="pw-for-tests-only")
+    staff.refresh_from_db()
+    assert staff.last_login is not None
