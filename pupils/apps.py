@@ -19,6 +19,10 @@ class PupilsConfig(AppConfig):
 def _update_staff_last_login(sender, user, **kwargs) -> None:
     from django.contrib.auth.models import update_last_login
 
-    # A pupil's user has its pupil cached by pupil_record_login: no query on the login path.
-    if getattr(user, "pupil", None) is None:
-        update_last_login(sender, user, **kwargs)
+    # The LeerID login hands over the user with its pupil loaded by pupil_record_login; only
+    # the cache is looked at, so no login (staff, or the stock app of bench/login.py) pays a
+    # query for this check.
+    relation = getattr(type(user), "pupil", None)
+    if relation is not None and relation.related.is_cached(user) and user.pupil is not None:
+        return
+    update_last_login(sender, user, **kwargs)

@@ -259,9 +259,12 @@ def test_it_answers_a_bug_in_the_login_path_with_a_page(client, op, demo_schools
 
 
 def test_it_stamps_a_pupils_login_once_on_the_pupil(client, op, demo_schools):
-    """A pupil's login time is Pupil.last_login_at; auth_user.last_login is not written too."""
+    """A pupil's login time is Pupil.last_login_at; auth_user.last_login is not written too,
+    neither at the first login nor when the pupil returns."""
     from pupils.models import Pupil
 
+    assert login(client, op)["Location"] == "/"
+    client.post("/logout/")
     assert login(client, op)["Location"] == "/"
     pupil = Pupil.objects.select_related("user").get()
     assert pupil.last_login_at is not None
