@@ -32,12 +32,9 @@ from privacy.models import (
     ProcessingActivity,
     Processor,
 )
-from privacy.pseudonyms import pseudonymize
+from privacy.pseudonyms import typed_key_pseudonym
 from privacy.services import privacy_log_write
 
-_UUID = re.compile(
-    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
-)
 _PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
 _CSV_COLUMNS = (
     "sequence",
@@ -52,12 +49,6 @@ _CSV_COLUMNS = (
     "prev_hash",
     "hash",
 )
-
-
-def _canonical_key(value: str) -> str:
-    """A LeerID key as the pseudonym was made from it: lower-case, hyphenated."""
-    hex_only = value.replace("-", "").lower()
-    return "-".join((hex_only[:8], hex_only[8:12], hex_only[12:16], hex_only[16:20], hex_only[20:]))
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -198,18 +189,17 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if _UUID.match(term):
-            term = pseudonymize(_canonical_key(term))
+        term = typed_key_pseudonym(term) or term
         if _PSEUDONYM.match(term):
             return queryset.filter(Q(subject=term) | Q(actor=f"pupil:{term}")), False
         return queryset.filter(Q(actor=term) | Q(subject=term) | Q(request_id=term)), False
 
     def changelist_view(self, request, extra_context=None):
         # A key typed in the ordinary search box: show the page under its pseudonym instead.
-        term = request.GET.get("q", "").strip()
-        if _UUID.match(term):
+        pseudonym = typed_key_pseudonym(request.GET.get("q", ""))
+        if pseudonym is not None:
             params = request.GET.copy()
-            params["q"] = pseudonymize(_canonical_key(term))
+            params["q"] = pseudonym
             return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
         return super().changelist_view(request, extra_context)
 
@@ -227,13 +217,11 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = reverse("admin:privacy_privacylogentry_changelist")
-        key = request.POST.get("leerid_key", "").strip()
-        if not _UUID.match(key):
+        pseudonym = typed_key_pseudonym(request.POST.get("leerid_key", ""))
+        if pseudonym is None:
             messages.error(request, _("Dat is geen LeerID-sleutel (een UUID)."))
             return HttpResponseRedirect(changelist)
-        return HttpResponseRedirect(
-            f"{changelist}?{urlencode({'q': pseudonymize(_canonical_key(key))})}"
-        )
+        return HttpResponseRedirect(f"{changelist}?{urlencode({'q': pseudonym})}")
 
     # --- Export --------------------------------------------------------------------------------
     @admin.action(description=_("Exporteer als CSV"), permissions=["view"])

@@ -6,11 +6,10 @@ import re
 
 from django.db.models import QuerySet
 
-from privacy.pseudonyms import pseudonymize
+from privacy.pseudonyms import typed_key_pseudonym
 from pupils.models import AccountAlias, Pupil
 
 _PSEUDONYM_PREFIX = re.compile(r"^[0-9a-f]{12,64}$")
-_UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
 
 
 def pupils_matching(text: str) -> QuerySet[Pupil]:
@@ -20,10 +19,8 @@ def pupils_matching(text: str) -> QuerySet[Pupil]:
     32 hex digits may be a key without hyphens or a pseudonym prefix: the key is tried first.
     """
     text = text.strip().lower()
-    if _UUID.match(text):
-        digits = text.replace("-", "")
-        key = "-".join((digits[:8], digits[8:12], digits[12:16], digits[16:20], digits[20:]))
-        pseudonym = pseudonymize(key)
+    pseudonym = typed_key_pseudonym(text)
+    if pseudonym is not None:
         # IN over a UNION keeps both lookups on their unique indexes (an OR across the join
         # would scan every pupil).
         owners = (
