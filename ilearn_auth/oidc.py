@@ -556,9 +556,13 @@ def _oauth_error(response: requests.Response) -> str:
 def logout_view(request: HttpRequest) -> HttpResponse:
     """Ends our session, then LeerID's (RP-initiated logout with client_id and state)."""
     pupil = getattr(request.user, "pupil", None) if request.user.is_authenticated else None
-    if pupil is not None:
-        privacy.log("authn_logout", actor=f"pupil:{pupil.pseudonym}", subject=pupil.pseudonym)
+    # The session ends first: on a shared school computer, logging out must never fail.
     auth.logout(request)
+    if pupil is not None:
+        try:
+            privacy.log("authn_logout", actor=f"pupil:{pupil.pseudonym}", subject=pupil.pseudonym)
+        except DatabaseError:
+            logger.warning("logout not in the privacy log: database unavailable")
     target = reverse("login")
     try:
         end_session = oidc_config.provider_metadata().get("end_session_endpoint")

@@ -202,3 +202,18 @@ def test_it_ends_the_pupils_session_after_a_school_day_and_at_browser_close(
     session = client.session
     assert session.get_expire_at_browser_close()
     assert session.get_expiry_age() == 8 * 3600
+
+
+def test_it_logs_out_even_when_the_privacy_log_cannot_be_written(client, op, demo_schools):
+    """A database error while logging the logout still ends the session: no 500, no pupil
+    left signed in on a shared computer."""
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    login(client, op)
+    with mock.patch("privacy.log", side_effect=OperationalError("down")):
+        response = client.post("/logout/")
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client.get("/api/me").status_code == 401
