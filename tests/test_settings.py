@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,41 @@ def test_it_uses_dutch_and_brussels_time():
     assert [code for code, _ in settings.LANGUAGES] == ["nl", "en"]
     assert settings.TIME_ZONE == "Europe/Brussels"
     assert settings.USE_TZ
+
+
+def _variables_read_by_settings() -> set[str]:
+    source = (ROOT / "ilearn_auth" / "settings.py").read_text()
+    # env.str("X", ...), env.db("X"), and the secret helpers that call env.str(name).
+    calls = r'(?:\benv(?:\.\w+)?|\b_secret|\b_encryption_keys)\(\s*"([A-Z][A-Z0-9_]*)"'
+    return set(re.findall(calls, source))
+
+
+def _undocumented(names: set[str], example: str) -> set[str]:
+    """Names without a `NAME=` line (maybe commented out) or without a comment block that
+    names them next to their default."""
+    blocks, block = [], []
+    for line in example.splitlines():
+        if line.startswith("#"):
+            block.append(line)
+        else:
+            blocks.append("\n".join(block))
+            block = []
+    blocks.append("\n".join(block))
+    missing = set()
+    for name in names:
+        assigned = re.search(rf"^(# ?)?{name}=", example, re.MULTILINE)
+        explained = any(re.search(rf"\b{name}\b", b) and "default" in b for b in blocks)
+        if not (assigned and explained):
+            missing.add(name)
+    return missing
+
+
+def test_it_documents_every_setting_variable_in_env_example():
+    """Each variable settings.py reads from the environment has a line in .env.example and a
+    comment giving its default."""
+    names = _variables_read_by_settings()
+    assert {"SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DATABASE_URL", "LEERID_ISSUER"} <= names
+    assert _undocumented(names, (ROOT / ".env.example").read_text()) == set()
+    assert _undocumented({"NOT_A_VARIABLE"}, "# something (default: 1)\nOTHER=1\n") == {
+        "NOT_A_VARIABLE"
+    }
