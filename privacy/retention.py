@@ -9,20 +9,13 @@ transaction-local flag the append-only trigger lets DELETE through with, deletes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from privacy import actions, chain
 from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
 from privacy.services import lock_head, privacy_log_head, privacy_log_write
-
-
-def privacy_log_cutoff(*, now: datetime | None = None) -> datetime:
-    """Entries created before this moment are due for pruning (PRIVACY_LOG_RETENTION_DAYS)."""
-    now = now or datetime.now(UTC)
-    return now - timedelta(days=settings.PRIVACY_LOG_RETENTION_DAYS)
 
 
 def privacy_log_prune(*, older_than: datetime, batch_size: int = 5_000) -> int:

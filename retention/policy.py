@@ -26,13 +26,11 @@ RULE_ORDER = (ACCOUNTS, SNAPSHOTS, PRIVACY_LOG)
 @dataclass(frozen=True)
 class Rule:
     name: str
-    days: int | None
+    days: int
     description: str
 
     def cutoff(self, now: datetime | None = None) -> datetime:
         """Rows strictly older than this moment are expired."""
-        if self.days is None:
-            raise RuntimeError(f"retention rule {self.name!r} has no period configured")
         return (now or timezone.now()) - timedelta(days=self.days)
 
 
@@ -49,10 +47,10 @@ def rules() -> dict[str, Rule]:
             settings.RETENTION_SNAPSHOT_DAYS,
             "identity snapshots after the login that wrote them",
         ),
-        # The privacy app owns this period; None until it is configured.
+        # The privacy app owns this period (its setting, its documentation).
         Rule(
             PRIVACY_LOG,
-            getattr(settings, "PRIVACY_LOG_RETENTION_DAYS", None),
+            settings.PRIVACY_LOG_RETENTION_DAYS,
             "privacy-log entries after they were written",
         ),
     ]

@@ -27,6 +27,8 @@ from django.db.models.deletion import get_candidate_relations_to_delete
 from django.utils import timezone
 
 import privacy
+from privacy import retention as privacy_retention
+from privacy.models import PrivacyLogEntry
 from pupils.models import IdentitySnapshot, Pupil
 from retention import policy
 from retention.exceptions import RetentionError
@@ -172,27 +174,14 @@ def privacy_log_prune(
 ) -> int:
     """Prune privacy-log entries older than the privacy log's own period, through the privacy
     app, which keeps its hash chain verifiable."""
-    rule = policy.rule(policy.PRIVACY_LOG)
-    if rule.days is None and cutoff is None:
-        raise RetentionError(
-            "PRIVACY_LOG_RETENTION_DAYS is not set: the privacy app defines its log's period"
-        )
-    try:
-        prune = import_module("privacy.retention").privacy_log_prune
-    except (ImportError, AttributeError) as exc:
-        raise RetentionError(
-            "privacy.retention.privacy_log_prune is missing: the privacy app must provide it"
-        ) from exc
-    cutoff = cutoff or rule.cutoff()
+    cutoff = cutoff or policy.rule(policy.PRIVACY_LOG).cutoff()
     if dry_run:
         # An upper bound: the prune removes only the chain's prefix older than the cutoff.
-        return (
-            import_module("privacy.models")
-            .PrivacyLogEntry.objects.filter(created_at__lt=cutoff)
-            .count()
-        )
+        return PrivacyLogEntry.objects.filter(created_at__lt=cutoff).count()
     started = time.monotonic()
-    pruned = prune(older_than=cutoff, batch_size=batch_size or policy.batch_size())
+    pruned = privacy_retention.privacy_log_prune(
+        older_than=cutoff, batch_size=batch_size or policy.batch_size()
+    )
     _report(progress, policy.PRIVACY_LOG, pruned, started)
     return pruned
 

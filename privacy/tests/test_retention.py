@@ -9,7 +9,7 @@ from django.db import connection
 
 from privacy import actions
 from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
-from privacy.retention import privacy_log_cutoff, privacy_log_prune
+from privacy.retention import privacy_log_prune
 from privacy.tests.helpers import append_at, tamper, write
 from privacy.verification import privacy_log_verify
 
@@ -79,13 +79,6 @@ def test_it_detects_a_forged_checkpoint(old_and_new):
     result = privacy_log_verify()
     assert result.problem is not None
     assert result.problem.kind == "changed"
-
-
-def test_it_computes_the_cutoff_from_the_setting(settings):
-    """The cutoff is now minus PRIVACY_LOG_RETENTION_DAYS."""
-    settings.PRIVACY_LOG_RETENTION_DAYS = 30
-    now = datetime(2026, 6, 1, tzinfo=UTC)
-    assert privacy_log_cutoff(now=now) == datetime(2026, 5, 2, tzinfo=UTC)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL only")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sys
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,6 @@ from pupils.claims import LeerIDClaims
 from pupils.models import AccountAlias, IdentitySnapshot, Pupil
 from pupils.services import pupil_record_login
 from retention import policy, services
-from retention.exceptions import RetentionError
 from retention.locking import retention_lock
 from retention.models import RetentionRun
 from retention.signals import pupils_purging
@@ -389,13 +387,6 @@ def test_it_skips_a_second_run_while_the_first_is_between_batches():
     assert second.status == RetentionRun.Status.SKIPPED
     assert results[0].status == RetentionRun.Status.SUCCESS
     assert results[0].counts == {policy.SNAPSHOTS: 3}
-
-
-def test_it_says_clearly_when_the_privacy_app_cannot_prune(monkeypatch):
-    """Without privacy.retention the privacy-log rule fails with a message naming it."""
-    monkeypatch.setitem(sys.modules, "privacy.retention", None)
-    with pytest.raises(RetentionError, match=r"privacy\.retention\.privacy_log_prune"):
-        services.privacy_log_prune(cutoff=NOW)
 
 
 def test_it_refuses_an_unknown_rule():
