@@ -39,10 +39,6 @@ def decrypt(token: str) -> str:
         raise ValueError("encrypted field cannot be decrypted with the configured keys") from exc
 
 
-def rotate(token: str) -> str:
-    return _fernet().rotate(token.encode()).decode()
-
-
 class EncryptedTextField(models.TextField):
     """A text column stored as a Fernet token; reads give back the plain text."""
 

@@ -54,10 +54,6 @@ def agreement_state_q(state: str, *, on: dt.date) -> Q:
     raise ValueError(state)
 
 
-def agreements_in_state(state: str, *, on: dt.date) -> QuerySet[Agreement]:
-    return Agreement.objects.filter(agreement_state_q(state, on=on))
-
-
 def schools_in_state(state: str, *, on: dt.date, queryset: QuerySet[School] | None = None):
     """Schools by the state of their agreements.
 
