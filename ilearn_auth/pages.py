@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from redis.exceptions import RedisError
 
 from ilearn_auth.oidc import (
     BROKEN,
@@ -146,12 +147,17 @@ def api_me(request: HttpRequest) -> JsonResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: a database outage is a 503 page; anything else still gets a friendly page."""
+    """handler500: a database or session-store (Redis) outage is a 503 page; anything else
+    still gets a friendly page."""
     import sys
 
     exc = sys.exc_info()[1]
-    reason = "database_unavailable" if isinstance(exc, DatabaseError) else "server_error"
-    status = UNAVAILABLE if reason == "database_unavailable" else 500
+    if isinstance(exc, DatabaseError):
+        reason, status = "database_unavailable", UNAVAILABLE
+    elif isinstance(exc, RedisError):
+        reason, status = "session_store_unavailable", UNAVAILABLE
+    else:
+        reason, status = "server_error", 500
     title, message = GENERIC[UNAVAILABLE]
     context = {"title": title, "message": message, "reason": reason, "status": status}
     return render(request, "ilearn_auth/failure.html", context, status=status)

@@ -152,6 +152,25 @@ def test_it_turns_a_database_error_escaping_a_view_into_the_503_page(rf):
     assert "database_unavailable" in response.content.decode()
 
 
+def test_it_answers_503_when_the_session_store_is_down(client, op, settings):
+    """Sessions live in Redis: with Redis unreachable, starting a login (which must store its
+    state) ends on the 503 page, not a 500."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "sessions": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing answers there
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    settings.SESSION_CACHE_ALIAS = "sessions"
+    client.raise_request_exception = False
+    response = client.get("/oidc/authenticate/")
+    assert response.status_code == 503
+    assert "session_store_unavailable" in response.content.decode()
+
+
 def test_it_turns_other_errors_into_a_friendly_500_page(rf):
     """handler500: anything else is still a page, not a stack trace."""
     from ilearn_auth.pages import server_error
