@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from retention.models import RetentionRun
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("retention.tests.admin_urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -1,8 +1,0 @@
-"""Just the admin, so admin tests do not depend on the rest of the URLconf."""
-
-from __future__ import annotations
-
-from django.contrib import admin
-from django.urls import path
-
-urlpatterns = [path("admin/", admin.site.urls)]
