@@ -43,7 +43,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.crypto import get_random_string
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
@@ -147,6 +147,10 @@ class LeerIDCallbackView(OIDCAuthenticationCallbackView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         try:
+            if request.GET.get("error") == "access_denied" and "state" not in request.GET:
+                # Some providers send a cancel back without state; nothing is accepted from
+                # it, and the pupil is told they cancelled rather than that something broke.
+                raise LoginFailure("op_access_denied", detail="no_state")
             nonce, code_verifier = self.take_state(request)
             if request.GET.get("error"):
                 # The pupil cancelled at LeerID, or LeerID refused the request.
@@ -552,9 +556,13 @@ def _oauth_error(response: requests.Response) -> str:
 
 
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def logout_view(request: HttpRequest) -> HttpResponse:
     """Ends our session, then LeerID's (RP-initiated logout with client_id and state)."""
+    if request.method == "GET":
+        # A bookmarked or typed /logout/ must not sign anyone out (no CSRF token); it leads to
+        # the page with the logout button instead of a blank 405.
+        return HttpResponseRedirect(reverse("home"))
     pupil = getattr(request.user, "pupil", None) if request.user.is_authenticated else None
     # The session ends first: on a shared school computer, logging out must never fail.
     auth.logout(request)

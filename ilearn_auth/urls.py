@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from ilearn_auth import health, oidc, pages
+
+admin.site.site_header = _("i-Learn Auth: beheer")
+admin.site.site_title = _("i-Learn Auth")
+admin.site.index_title = _("Scholen, leerlingen en privacy")
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

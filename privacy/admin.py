@@ -165,6 +165,22 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     show_full_result_count = False
     ordering = ("-sequence",)
     actions = ("export_csv",)
+    # The detail page shows the action's readable label beside its code.
+    fields = (
+        "sequence",
+        "created_at",
+        "action_label",
+        "action",
+        "outcome",
+        "reason",
+        "actor",
+        "subject",
+        "details",
+        "request_id",
+        "prev_hash",
+        "hash",
+    )
+    readonly_fields = fields
 
     @admin.display(description=_("actie"), ordering="action")
     def action_label(self, entry: PrivacyLogEntry) -> str:

@@ -19,6 +19,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -139,7 +141,11 @@ class PupilAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("laatste aanmelding (momentopname)"))
     def snapshot_login_at(self, pupil: Pupil):
-        return self._snapshot_value(pupil, "login_at")
+        snapshot = self._snapshot(pupil)
+        if snapshot is None:
+            return "—"
+        # Formatted in Brussels time like the admin's other times (raw it would show UTC).
+        return date_format(timezone.localtime(snapshot.login_at), "DATETIME_FORMAT")
 
     # --- Find by pseudonym or key (POST, so no key in a URL) --------------------------------
 

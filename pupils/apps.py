@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PupilsConfig(AppConfig):
     name = "pupils"
+    verbose_name = _("Leerlingen")
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

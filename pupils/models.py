@@ -24,15 +24,15 @@ class Pupil(models.Model):
         TEMPORARY = "temporary", _("tijdelijk (enkel account-sleutel)")
 
     # Given to i-Learn's front end: stable, random, never a LeerID key.
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("publieke id"), default=uuid.uuid4, unique=True, editable=False)
     # HMAC of leer_id_uuid (identified) or of account_uuid (temporary); see privacy.pseudonyms.
-    pseudonym = models.CharField(max_length=64, unique=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    pseudonym = models.CharField(_("pseudoniem"), max_length=64, unique=True)
+    kind = models.CharField(_("soort account"), max_length=16, choices=Kind.choices)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pupil"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_login_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+    last_login_at = models.DateTimeField(_("laatste aanmelding"), db_index=True)
 
     class Meta:
         verbose_name = _("leerling")
@@ -41,7 +41,7 @@ class Pupil(models.Model):
         permissions = [("export_pupil", _("Kan de gegevens van een leerling exporteren"))]
 
     def __str__(self) -> str:
-        return f"pupil {self.pseudonym[:12]}"
+        return f"{_('leerling')} {self.pseudonym[:12]}"
 
 
 class IdentitySnapshot(models.Model):
@@ -66,7 +66,7 @@ class IdentitySnapshot(models.Model):
         verbose_name_plural = _("identiteitsmomentopnames")
 
     def __str__(self) -> str:
-        return f"snapshot of {self.pupil}"
+        return f"{_('momentopname van')} {self.pupil}"
 
 
 class AccountAlias(models.Model):
@@ -81,4 +81,4 @@ class AccountAlias(models.Model):
         verbose_name_plural = _("account-aliassen")
 
     def __str__(self) -> str:
-        return f"alias {self.pseudonym[:12]}"
+        return f"{_('alias')} {self.pseudonym[:12]}"

@@ -53,6 +53,14 @@ def test_it_shows_a_cancelled_login(client, op):
     assert landed_on(client, response) == (400, "op_access_denied")
 
 
+def test_it_shows_a_cancelled_login_sent_back_without_state(client, op):
+    """A cancel that comes back without state (as the stand-in sends it) still says cancelled."""
+    start_login(client, op)
+    response = client.get("/oidc/callback/", {"error": "access_denied"})
+    assert landed_on(client, response) == (400, "op_access_denied")
+    assert op.calls["token"] == 0
+
+
 def test_it_answers_a_token_endpoint_error_with_the_400_page(client, op):
     """invalid_grant from the token endpoint (code reused) is a 400 page, not a 500."""
     op.token_response = FakeResponse(400, {"error": "invalid_grant", "error_description": "x"})

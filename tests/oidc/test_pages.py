@@ -77,6 +77,15 @@ def test_it_answers_401_on_api_me_for_staff(client, op, django_user_model):
     assert client.get("/api/me").status_code == 401
 
 
+def test_it_keeps_a_pupil_signed_in_on_a_typed_logout_url(client, op, demo_schools):
+    """GET /logout/ (a bookmark, no CSRF token) signs nobody out: it leads to the home page."""
+    login(client, op)
+    response = client.get("/logout/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/api/me").status_code == 200
+
+
 def test_it_logs_out_locally_then_at_leerid(client, op, demo_schools):
     """POST /logout/ ends our session and goes to end_session with client_id and state."""
     login(client, op)
@@ -102,13 +111,6 @@ def test_it_logs_out_locally_then_at_leerid(client, op, demo_schools):
 def test_it_does_not_announce_a_logout_it_did_not_start(client, op):
     """A forged state on the login page shows no logout message."""
     assert "Je bent afgemeld" not in client.get("/login/?state=x").content.decode()
-
-
-def test_it_refuses_logout_by_get(client, op, demo_schools):
-    """Logout is POST only (a link or image cannot sign a pupil out)."""
-    login(client, op)
-    assert client.get("/logout/").status_code == 405
-    assert client.get("/api/me").status_code == 200
 
 
 def test_it_logs_out_locally_when_leerid_is_down(client, op, demo_schools):
