@@ -110,7 +110,9 @@ FAILURES: dict[str, int] = {
 class LoginFailure(Exception):
     """A login that ends on a failure page. ``pseudonym`` is set once the pupil is known."""
 
-    def __init__(self, reason: str, *, pseudonym: str = "", detail: str = "") -> None:
+    def __init__(
+        self, reason: str, *, pseudonym: str = "", detail: str = "", ours: bool = True
+    ) -> None:
         assert reason in FAILURES, reason
         super().__init__(reason)
         self.reason = reason
@@ -118,6 +120,9 @@ class LoginFailure(Exception):
         self.pseudonym = pseudonym
         # A non-personal refinement for the privacy log (a Refusal code, an error name).
         self.detail = detail
+        # False when the callback matches no login this browser started (no or unknown
+        # state): anyone can send such a link, so it must not sign out whoever is signed in.
+        self.ours = ours
 
 
 # --- 1. The start: to LeerID ------------------------------------------------------------------
@@ -150,7 +155,7 @@ class LeerIDCallbackView(OIDCAuthenticationCallbackView):
             if request.GET.get("error") == "access_denied" and "state" not in request.GET:
                 # Some providers send a cancel back without state; nothing is accepted from
                 # it, and the pupil is told they cancelled rather than that something broke.
-                raise LoginFailure("op_access_denied", detail="no_state")
+                raise LoginFailure("op_access_denied", detail="no_state", ours=False)
             nonce, code_verifier = self.take_state(request)
             if request.GET.get("error"):
                 # The pupil cancelled at LeerID, or LeerID refused the request.
@@ -181,12 +186,12 @@ class LeerIDCallbackView(OIDCAuthenticationCallbackView):
         state = request.GET.get("state")
         states = request.session.get("oidc_states")
         if not state or not isinstance(states, dict):
-            raise LoginFailure("state_missing")
+            raise LoginFailure("state_missing", ours=False)
         entry = states.pop(state, None)
         # Saved at once: a replay of this callback, even in parallel, finds no state.
         request.session.save()
         if entry is None:
-            raise LoginFailure("state_unknown")
+            raise LoginFailure("state_unknown", ours=False)
         if time.time() - entry.get("added_on", 0) > settings.LEERID_STATE_TTL:
             raise LoginFailure("state_expired")
         # Reload the session so parallel tabs' changes are not overwritten (as the library does).
@@ -217,7 +222,9 @@ def login_failed(request: HttpRequest, failure: LoginFailure) -> HttpResponse:
     else:
         _log_failure(failure)
     try:
-        if request.user.is_authenticated:
+        # A failed login of ours ends the session: on a shared school computer the pupil
+        # before must not stay signed in when the next one's login fails.
+        if failure.ours and request.user.is_authenticated:
             auth.logout(request)
         request.session[FAILURE_SESSION_KEY] = failure.reason
         request.session.save()

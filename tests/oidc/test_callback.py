@@ -53,6 +53,22 @@ def test_it_shows_a_cancelled_login(client, op):
     assert landed_on(client, response) == (400, "op_access_denied")
 
 
+def test_it_keeps_the_pupil_signed_in_on_a_callback_link_it_did_not_start(client, op, demo_schools):
+    """A forged callback link (no or unknown state) cannot sign out the pupil at the keyboard."""
+    login(client, op)
+    for params in ({"error": "access_denied"}, {"code": "x"}, {"code": "x", "state": "forged"}):
+        client.get("/oidc/callback/", params)
+        assert client.get("/api/me").status_code == 200, params
+
+
+def test_it_signs_out_when_a_login_started_here_fails(client, op, demo_schools):
+    """On a shared computer, the next pupil's failed login ends the previous pupil's session."""
+    login(client, op)
+    params = start_login(client, op)
+    client.get("/oidc/callback/", {"error": "access_denied", "state": params["state"]})
+    assert client.get("/api/me").status_code == 401
+
+
 def test_it_shows_a_cancelled_login_sent_back_without_state(client, op):
     """A cancel that comes back without state (as the stand-in sends it) still says cancelled."""
     start_login(client, op)
