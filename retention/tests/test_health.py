@@ -7,6 +7,7 @@ import time_machine
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from ilearn_auth.health import Check
 from retention import policy
 from retention.health import check_retention
 from retention.models import RetentionRun
@@ -79,3 +80,13 @@ def test_it_is_part_of_readiness(client):
     with time_machine.travel(_installed() + timedelta(days=3), tick=False):
         results = {check.name: check for check in run_checks()}
     assert not results["retention"].ok
+
+
+def test_it_fails_without_crashing_when_the_database_is_down():
+    """With the database unreachable the check fails with a word, not an exception."""
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    with mock.patch("retention.health.stale_rules", side_effect=OperationalError("down")):
+        assert check_retention() == Check("retention", False, "unknown: database unreachable")
