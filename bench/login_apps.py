@@ -17,6 +17,8 @@ from django.http import HttpResponse
 from django.urls import include, path
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from ilearn_auth import health
+
 
 class QueryCountMiddleware:
     def __init__(self, get_response):
@@ -61,4 +63,7 @@ def stock_home(request):
 urlpatterns = [
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("bench-home/", stock_home),
+    # The driver waits on /healthz; the site's error pages link to the language switch.
+    path("healthz", health.healthz),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
