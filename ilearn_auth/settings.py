@@ -27,6 +27,8 @@ DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production-0000000000"  # noq
 DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-never-use-in-production-000000"
 DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE="
 MIN_SECRET_LENGTH = 32
+# Said with the refusal, so a developer running a bare manage.py knows the way out.
+_DEV_HINT = " (set it in .env, or run with DEBUG=true on a development checkout)."
 
 
 def _secret(name: str, dev_default: str) -> str:
@@ -34,7 +36,7 @@ def _secret(name: str, dev_default: str) -> str:
     if DEBUG:
         return value or dev_default
     if not value:
-        raise ImproperlyConfigured(f"{name} is required when DEBUG is off.")
+        raise ImproperlyConfigured(f"{name} is required when DEBUG is off{_DEV_HINT}")
     if value == dev_default or value.startswith(("change-me", "dev-only")):
         raise ImproperlyConfigured(f"{name} still has a placeholder value; set a real secret.")
     if len(value) < MIN_SECRET_LENGTH:
@@ -50,7 +52,7 @@ def _encryption_keys(name: str) -> list[str]:
     if not keys:
         if DEBUG:
             return [DEV_FIELD_ENCRYPTION_KEY]
-        raise ImproperlyConfigured(f"{name} is required when DEBUG is off.")
+        raise ImproperlyConfigured(f"{name} is required when DEBUG is off{_DEV_HINT}")
     for key in keys:
         if key == DEV_FIELD_ENCRYPTION_KEY and not DEBUG:
             raise ImproperlyConfigured(f"{name} still holds the development key; generate one.")
