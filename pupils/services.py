@@ -1,4 +1,5 @@
-"""Writes about pupils: recording a granted login (with merges), export, erasure, key rotation.
+"""Writes about pupils: recording a granted login (with merges), export, erasure (and its replay
+after a restore), key rotation.
 
 ``pupil_record_login`` is the only writer on the login path. It runs in one transaction and is
 safe under concurrency on PostgreSQL:
@@ -28,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 import privacy
+from privacy.ledger import erased_pseudonyms, erasure_record
 from privacy.pseudonyms import pseudonymize, short
 from pupils.claims import LeerIDClaims
 from pupils.exceptions import PupilLookupConflict, PupilNotGranted
@@ -289,8 +291,9 @@ def pupil_export(*, pupil: Pupil, actor: str) -> dict[str, Any]:
 
 
 @transaction.atomic
-def pupil_erase(*, pupil: Pupil, actor: str) -> None:
-    """Delete a pupil with its user and everything it owns (logged, by pseudonym)."""
+def pupil_erase(*, pupil: Pupil, actor: str, reason: str = "") -> None:
+    """Delete a pupil with its user and everything it owns (logged, by pseudonym), and enter
+    its pseudonyms in the erasure ledger so that a restored backup cannot bring it back."""
     # Locks in the order a login takes them: the pupil row, then what hangs on it, then the
     # privacy-log head. Deleting without the pupil lock would lock the snapshot first and
     # deadlock with a login of this pupil. Same transaction: no delete without its log entry.
@@ -299,8 +302,25 @@ def pupil_erase(*, pupil: Pupil, actor: str) -> None:
     ).first()
     if user_id is None:
         return  # already gone (merged, erased or purged meanwhile)
+    # The aliases too: a backup may hold this pupil still as a temporary account keyed on one.
+    aliases = AccountAlias.objects.filter(pupil_id=pupil.pk).values_list("pseudonym", flat=True)
+    erasure_record(pseudonyms=[pupil.pseudonym, *aliases])
     get_user_model().objects.filter(pk=user_id).delete()
-    privacy.log("sensitive_delete", actor=actor, subject=pupil.pseudonym)
+    privacy.log("sensitive_delete", actor=actor, subject=pupil.pseudonym, reason=reason)
+
+
+def pupil_apply_erasures(*, batch_size: int = 500) -> int:
+    """Erase again every pupil the erasure ledger names, by pseudonym or account alias; return
+    how many. Run after restoring a backup (``manage.py apply_erasures``); idempotent."""
+    pseudonyms = erased_pseudonyms()
+    erased = 0
+    for start in range(0, len(pseudonyms), batch_size):
+        chunk = pseudonyms[start : start + batch_size]
+        owners = AccountAlias.objects.filter(pseudonym__in=chunk).values("pupil_id")
+        for pupil in Pupil.objects.filter(Q(pseudonym__in=chunk) | Q(pk__in=owners)):
+            pupil_erase(pupil=pupil, actor="system", reason="erasure_ledger")
+            erased += 1
+    return erased
 
 
 # --- Encryption keys ------------------------------------------------------------------------

@@ -68,3 +68,10 @@ def rule(name: str) -> Rule:
 
 def batch_size() -> int:
     return settings.RETENTION_BATCH_SIZE
+
+
+def task_spacing() -> timedelta:
+    """Half the beat schedule's period (12 h for the daily runs): a scheduled task that finds
+    its rule succeeded more recently than this is a duplicate send, and skips."""
+    seconds = settings.RETENTION_SCHEDULE_SECONDS or 24 * 3600
+    return timedelta(seconds=seconds / 2)

@@ -199,31 +199,29 @@ def retention_run(
     dry_run: bool = False,
     trigger: str = "task",
     progress: Progress | None = None,
+    unless_done_since: datetime | None = None,
 ) -> RetentionRun:
     """Apply the given rules (default: all, in policy order) under the retention lock.
 
     Records a ``RetentionRun`` and writes one ``retention_purge`` privacy-log entry with the
-    counts. When another run holds the lock, records this one as skipped and returns. On an
+    counts. When another run holds the lock, records this one as skipped and returns; so it
+    does when ``unless_done_since`` is given and every rule asked for already succeeded since
+    then (a second beat started by mistake sends each task twice: the second one skips). On an
     error the run is recorded as failed and the exception re-raised (Celery retries on it).
     """
     names = _ordered(rules)
     with retention_lock() as acquired:
         if not acquired:
             logger.warning("retention run skipped: another run holds the lock")
-            run = RetentionRun.objects.create(
-                started_at=timezone.now(),
-                finished_at=timezone.now(),
-                dry_run=dry_run,
-                rules=names,
-                status=RetentionRun.Status.SKIPPED,
-                trigger=trigger,
+            return _skipped(names, dry_run=dry_run, trigger=trigger)
+        if unless_done_since is not None and not dry_run and _done_since(names, unless_done_since):
+            logger.warning(
+                "retention run skipped: %s already ran since %s (a second beat?)",
+                ", ".join(names),
+                unless_done_since.isoformat(timespec="seconds"),
             )
-            _log(run)
-            return run
-        # We hold the lock, so any run still marked running died without finishing.
-        RetentionRun.objects.filter(status=RetentionRun.Status.RUNNING).update(
-            status=RetentionRun.Status.INTERRUPTED
-        )
+            return _skipped(names, dry_run=dry_run, trigger=trigger)
+        _mark_interrupted()
         run = RetentionRun.objects.create(
             started_at=timezone.now(),
             dry_run=dry_run,
@@ -234,8 +232,19 @@ def retention_run(
         current = ""
         try:
             for current in names:
-                run.counts[current] = PURGES[current](dry_run=dry_run, progress=progress)
-                # Saved per rule, so a run killed later still shows what it did.
+                done_before = dict(run.counts)
+
+                def saved(rule: str, rows: int, seconds: float) -> None:
+                    # Saved after every committed batch, so a run killed mid-rule still shows
+                    # exactly what it deleted (and the next run logs it as interrupted).
+                    if not dry_run and rows:
+                        run.counts[rule] = run.counts.get(rule, 0) + rows
+                        RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
+                    if progress is not None:
+                        progress(rule, rows, seconds)
+
+                count = PURGES[current](dry_run=dry_run, progress=saved)
+                run.counts = {**done_before, current: count}
                 RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
                 logger.info("retention rule %s: %s rows", current, run.counts[current])
         except Exception as exc:
@@ -247,6 +256,38 @@ def retention_run(
         run.status = RetentionRun.Status.SUCCESS
         _finish(run)
         return run
+
+
+def _skipped(names: list[str], *, dry_run: bool, trigger: str) -> RetentionRun:
+    now = timezone.now()
+    run = RetentionRun.objects.create(
+        started_at=now,
+        finished_at=now,
+        dry_run=dry_run,
+        rules=names,
+        status=RetentionRun.Status.SKIPPED,
+        trigger=trigger,
+    )
+    _log(run)
+    return run
+
+
+def _done_since(names: list[str], since: datetime) -> bool:
+    done = RetentionRun.objects.filter(
+        status=RetentionRun.Status.SUCCESS, dry_run=False, started_at__gte=since
+    ).values_list("counts", flat=True)
+    finished = {name for counts in done for name in counts}
+    return all(name in finished for name in names)
+
+
+def _mark_interrupted() -> None:
+    """We hold the lock, so any run still marked running died without finishing: it becomes
+    interrupted, and its privacy-log entry (with the batches it committed) is written now."""
+    for run in RetentionRun.objects.filter(status=RetentionRun.Status.RUNNING):
+        run.status = RetentionRun.Status.INTERRUPTED
+        run.save(update_fields=["status"])
+        logger.warning("retention run %s was interrupted: %s", run.pk, run.counts)
+        _log(run)
 
 
 def user_cascade_statements() -> list[str]:
