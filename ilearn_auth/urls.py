@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from ilearn_auth import health, oidc, pages
+from ilearn_auth import health, metrics, oidc, pages
 
 admin.site.site_header = _("i-Learn Auth: beheer")
 admin.site.site_title = _("i-Learn Auth")
@@ -13,6 +13,8 @@ admin.site.index_title = _("Scholen, leerlingen en privacy")
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus, for the addresses in METRICS_ALLOWED_IPS only (ilearn_auth/metrics.py).
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     # The pupil's way in and out (ilearn_auth/oidc.py) and pages (ilearn_auth/pages.py).
     path("", pages.home, name="home"),
