@@ -27,8 +27,8 @@ from django.db.models.deletion import get_candidate_relations_to_delete
 from django.utils import timezone
 
 import privacy
-from privacy import retention as privacy_retention
-from privacy.models import PrivacyLogEntry
+from privacy.pruning import privacy_log_prune
+from privacy.selectors import privacy_log_count_before
 from pupils.models import IdentitySnapshot, Pupil
 from retention import policy
 from retention.exceptions import RetentionError
@@ -165,7 +165,7 @@ def _range(pk: str, low: object, high: object) -> tuple[str, list]:
     return sql, params
 
 
-def privacy_log_prune(
+def privacy_log_purge_expired(
     *,
     cutoff: datetime | None = None,
     batch_size: int | None = None,
@@ -177,11 +177,9 @@ def privacy_log_prune(
     cutoff = cutoff or policy.rule(policy.PRIVACY_LOG).cutoff()
     if dry_run:
         # An upper bound: the prune removes only the chain's prefix older than the cutoff.
-        return PrivacyLogEntry.objects.filter(created_at__lt=cutoff).count()
+        return privacy_log_count_before(cutoff=cutoff)
     started = time.monotonic()
-    pruned = privacy_retention.privacy_log_prune(
-        older_than=cutoff, batch_size=batch_size or policy.batch_size()
-    )
+    pruned = privacy_log_prune(older_than=cutoff, batch_size=batch_size or policy.batch_size())
     _report(progress, policy.PRIVACY_LOG, pruned, started)
     return pruned
 
@@ -189,7 +187,7 @@ def privacy_log_prune(
 PURGES: dict[str, Callable[..., int]] = {
     policy.ACCOUNTS: account_purge_inactive,
     policy.SNAPSHOTS: snapshot_purge_expired,
-    policy.PRIVACY_LOG: privacy_log_prune,
+    policy.PRIVACY_LOG: privacy_log_purge_expired,
 }
 
 
