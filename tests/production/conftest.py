@@ -22,6 +22,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -103,6 +104,10 @@ class Stack:
     leerid_port: int
     commands: dict[str, list[str]]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Compose's `restart: unless-stopped`: a service that exits by itself is started again.
+    restarts: list[str] = field(default_factory=list)
+    _launch: dict[str, tuple[list[str], dict]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
@@ -127,22 +132,38 @@ class Stack:
     def start(
         self, name: str, command: list[str], *, base: dict | None = None, **env: str
     ) -> subprocess.Popen:
+        full_env = {**(self.env if base is None else base), **env}
         out = self.log_path(name).open("ab")
         process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env={**(self.env if base is None else base), **env},
+            env=full_env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         out.close()
-        self.processes[name] = process
+        with self._lock:
+            self.processes[name] = process
+            self._launch[name] = (command, full_env)
         return process
+
+    def supervise(self, stop: threading.Event) -> None:
+        """Restart services that exit by themselves, as Compose's restart policy does."""
+        while not stop.wait(0.5):
+            with self._lock:
+                dead = [n for n, p in self.processes.items() if p.poll() is not None]
+            for name in dead:
+                if name == "leerid":
+                    continue
+                self.restarts.append(name)
+                command, env = self._launch[name]
+                self.start(name, command, base=env)
 
     def kill(self, name: str, sig: int = signal.SIGTERM) -> None:
         """Signal the whole process group (a prefork worker's children too) and reap it."""
-        process = self.processes.pop(name)
+        with self._lock:
+            process = self.processes.pop(name)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
         try:
@@ -192,12 +213,16 @@ class Stack:
 def sign_in(stack: Stack, sub: str, session: requests.Session | None = None):
     """A browser-like client signs in as ``sub`` at the stand-in LeerID; the final response."""
     browser = session or requests.Session()
-    browser.verify = False
-    start = browser.get(f"{stack.url}/oidc/authenticate/", allow_redirects=False, timeout=15)
+    # Per request: a session-wide verify=False loses to REQUESTS_CA_BUNDLE in the environment.
+    start = browser.get(
+        f"{stack.url}/oidc/authenticate/", allow_redirects=False, timeout=15, verify=False
+    )
     if start.status_code != 302 or not start.headers["Location"].startswith("http://127.0.0.1"):
         return browser, start
     authorize = start.headers["Location"]
-    response = browser.post(authorize, data={"sub": sub}, allow_redirects=True, timeout=30)
+    response = browser.post(
+        authorize, data={"sub": sub}, allow_redirects=True, timeout=30, verify=False
+    )
     return browser, response
 
 
@@ -269,7 +294,12 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         stack.start("worker", stack.commands["worker"])
         stack.start("beat", stack.commands["beat"])
         stack.wait_ready()
+        stop = threading.Event()
+        supervisor = threading.Thread(target=stack.supervise, args=(stop,), daemon=True)
+        supervisor.start()
         yield stack
+        stop.set()
+        supervisor.join(timeout=5)
     finally:
         for process in processes.values():
             with contextlib.suppress(ProcessLookupError):

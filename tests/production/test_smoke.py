@@ -15,7 +15,11 @@ from demo.pupils import DEMO_PUPILS
 from tests.browser.conftest import browser  # noqa: F401 - the headless Chromium fixture
 from tests.production.conftest import SCHEDULE_SECONDS, Stack
 
-pytestmark = [pytest.mark.production, pytest.mark.browser]
+pytestmark = [
+    pytest.mark.production,
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
+]
 PUPIL = next(pupil for pupil in DEMO_PUPILS if pupil.sub == "geidentificeerd")
 
 
