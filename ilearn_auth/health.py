@@ -19,6 +19,8 @@ from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from ilearn_auth import oidc_config
+
 logger = logging.getLogger(__name__)
 
 
@@ -57,6 +59,17 @@ def check_redis() -> Check | None:
     except redis.RedisError:
         return Check("redis", False, "unreachable")
     return Check("redis", True)
+
+
+def check_leerid() -> Check:
+    """The issuer is acceptable and its discovery document can be had and matches it."""
+    try:
+        oidc_config.discovery_document()
+    except oidc_config.ProviderMisconfigured:
+        return Check("leerid", False, "misconfigured")
+    except oidc_config.ProviderUnavailable:
+        return Check("leerid", False, "unreachable")
+    return Check("leerid", True)
 
 
 @never_cache
