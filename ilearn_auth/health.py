@@ -2,6 +2,9 @@
 
 ``/healthz`` says the process answers. ``/readyz`` runs every check in
 ``settings.READINESS_CHECKS`` and answers 200 when all pass, 503 naming the failing parts.
+A check is registered there by dotted path, so an app never imports this module: it returns
+None (nothing to check) or any object with ``name``, ``ok`` and ``detail`` (``Check`` here;
+``retention.health.Check`` is the same shape).
 Details are fixed words, never exception text: that could carry hosts, users or versions.
 """
 
