@@ -92,7 +92,19 @@ def signing_key_for(keys: list[jwt.PyJWK], kid: str | None) -> jwt.PyJWK | None:
     return next((key for key in keys if key.key_id == kid), None)
 
 
-# One except clause per PyJWT error, each its own reason: a flat table, kept as one piece.
+# PyJWT's errors and the reason each one is, first match wins (subclasses before their bases,
+# as except clauses would be ordered). A bad signature is not here: the caller may refetch.
+_JWT_FAILURES: tuple[tuple[type[jwt.PyJWTError], str, str], ...] = (
+    (jwt.ExpiredSignatureError, "id_token_expired", ""),
+    (jwt.ImmatureSignatureError, "id_token_iat", "future"),
+    (jwt.InvalidIssuedAtError, "id_token_iat", ""),
+    (jwt.InvalidIssuerError, "id_token_issuer_mismatch", ""),
+    (jwt.InvalidAudienceError, "id_token_audience", ""),
+    (jwt.InvalidAlgorithmError, "id_token_alg", ""),
+    (jwt.DecodeError, "id_token_malformed", ""),
+)
+
+
 def decode_checked(token: str, key: jwt.PyJWK, *, issuer: str) -> dict[str, Any]:
     """The signature and registered claims; a bad signature is left to the caller (refetch)."""
     try:
@@ -107,24 +119,17 @@ def decode_checked(token: str, key: jwt.PyJWK, *, issuer: str) -> dict[str, Any]
         )
     except jwt.InvalidSignatureError:
         raise
-    except jwt.ExpiredSignatureError:
-        raise LoginFailure("id_token_expired") from None
-    except jwt.ImmatureSignatureError:
-        raise LoginFailure("id_token_iat", detail="future") from None
-    except jwt.InvalidIssuedAtError:
-        raise LoginFailure("id_token_iat") from None
-    except jwt.InvalidIssuerError:
-        raise LoginFailure("id_token_issuer_mismatch") from None
-    except jwt.InvalidAudienceError:
-        raise LoginFailure("id_token_audience") from None
     except jwt.MissingRequiredClaimError as exc:
         raise LoginFailure("id_token_missing_claim", detail=exc.claim) from None
-    except jwt.InvalidAlgorithmError:
-        raise LoginFailure("id_token_alg") from None
-    except jwt.DecodeError:
-        raise LoginFailure("id_token_malformed") from None
     except jwt.PyJWTError as exc:
-        raise LoginFailure("id_token_invalid", detail=type(exc).__name__) from None
+        raise jwt_failure(exc) from None
+
+
+def jwt_failure(exc: jwt.PyJWTError) -> LoginFailure:
+    for error, reason, detail in _JWT_FAILURES:
+        if isinstance(exc, error):
+            return LoginFailure(reason, detail=detail)
+    return LoginFailure("id_token_invalid", detail=type(exc).__name__)
 
 
 def check_audience(claims: dict[str, Any]) -> None:
