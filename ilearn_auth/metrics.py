@@ -22,6 +22,7 @@ import os
 import time
 from collections.abc import Iterator
 
+import requests
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 # --- The login path (one call each at its decision points) -----------------------------------
 LOGINS = Counter(
     "ilearn_logins",
-    "Logins that reached a decision, by outcome (granted/refused/failed) and reason code.",
+    "Logins that ended, by outcome (granted, refused, broken, unavailable) and reason code.",
     ["outcome", "reason"],
 )
 CALLBACK_SECONDS = Histogram(
@@ -65,14 +66,26 @@ OP_REQUEST_ERRORS = Counter(
 
 
 def login_decided(*, outcome: str, reason: str = "") -> None:
-    """Count one login decision: outcome granted, refused (the pupil) or failed (us or LeerID)."""
+    """Count one ended login: ``granted``, or a failure's category (``refused``: the pupil may
+    not; ``broken``: a bad or forged response; ``unavailable``: LeerID or we are down)."""
     LOGINS.labels(outcome=outcome, reason=reason or "none").inc()
 
 
-def op_request_done(*, endpoint: str, seconds: float, error: str = "") -> None:
+def op_request_done(
+    *,
+    endpoint: str,
+    seconds: float,
+    response: requests.Response | None = None,
+    error: Exception | None = None,
+) -> None:
+    """Time one call to LeerID; count it as an error when it raised or answered 4xx/5xx."""
     OP_REQUEST_SECONDS.labels(endpoint=endpoint).observe(seconds)
-    if error:
-        OP_REQUEST_ERRORS.labels(endpoint=endpoint, kind=error).inc()
+    if error is not None:
+        kind = "timeout" if isinstance(error, requests.Timeout) else "connection"
+        OP_REQUEST_ERRORS.labels(endpoint=endpoint, kind=kind).inc()
+    elif response is not None and response.status_code >= 400:
+        kind = f"http_{response.status_code // 100}xx"
+        OP_REQUEST_ERRORS.labels(endpoint=endpoint, kind=kind).inc()
 
 
 # --- State read at scrape time -----------------------------------------------------------------

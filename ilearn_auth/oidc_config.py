@@ -117,9 +117,21 @@ def timeouts() -> tuple[float, float]:
     return (settings.LEERID_CONNECT_TIMEOUT, settings.LEERID_READ_TIMEOUT)
 
 
-def _get_json(url: str) -> tuple[dict[str, Any], requests.Response]:
+def _get_json(url: str, *, endpoint: str) -> tuple[dict[str, Any], requests.Response]:
+    from ilearn_auth import metrics  # not at import: the settings import this module
+
+    started = time.monotonic()
     try:
-        response = http().get(url, timeout=timeouts(), headers={"Accept": "application/json"})
+        try:
+            response = http().get(url, timeout=timeouts(), headers={"Accept": "application/json"})
+        except requests.RequestException as exc:
+            metrics.op_request_done(
+                endpoint=endpoint, seconds=time.monotonic() - started, error=exc
+            )
+            raise
+        metrics.op_request_done(
+            endpoint=endpoint, seconds=time.monotonic() - started, response=response
+        )
         response.raise_for_status()
         body = response.json()
     except (requests.RequestException, ValueError) as exc:
@@ -146,7 +158,7 @@ class _MetadataCache:
 _metadata_cache = _MetadataCache()
 
 
-def provider_metadata() -> dict[str, Any]:
+def discovery_document() -> dict[str, Any]:
     """The OP's discovery document, from cache when fresh. Raises on any problem."""
     issuer = configured_issuer()
     cache = _metadata_cache
@@ -157,7 +169,9 @@ def provider_metadata() -> dict[str, Any]:
         if cache.metadata is not None and cache.issuer == issuer and now < cache.expires_at:
             return cache.metadata
         try:
-            metadata, _ = _get_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
+            metadata, _ = _get_json(
+                issuer.rstrip("/") + "/.well-known/openid-configuration", endpoint="discovery"
+            )
         except ProviderUnavailable:
             # A stale document of the same issuer is better than no logins during a hiccup.
             if cache.metadata is not None and cache.issuer == issuer:
@@ -201,7 +215,7 @@ _key_cache = _KeyCache()
 
 
 def _fetch_keys(uri: str) -> tuple[list[jwt.PyJWK], float]:
-    body, response = _get_json(uri)
+    body, response = _get_json(uri, endpoint="jwks")
     raw_keys = body.get("keys")
     if not isinstance(raw_keys, list):
         raise ProviderUnavailable("JWKS without keys")
@@ -222,7 +236,7 @@ def _fetch_keys(uri: str) -> tuple[list[jwt.PyJWK], float]:
 
 def signing_keys(*, refresh: bool = False) -> list[jwt.PyJWK]:
     """The OP's RS256 signing keys. ``refresh`` asks for a refetch (rate-limited)."""
-    uri = provider_metadata()["jwks_uri"]
+    uri = discovery_document()["jwks_uri"]
     cache = _key_cache
     with cache.lock:
         now = time.time()
@@ -249,20 +263,3 @@ def reset_caches() -> None:
     global _metadata_cache, _key_cache
     _metadata_cache = _MetadataCache()
     _key_cache = _KeyCache()
-
-
-# --- Readiness -----------------------------------------------------------------------------
-
-
-def check_leerid():
-    """Readiness: the issuer is acceptable and its metadata can be had and matches it."""
-    # Imported here: settings import this module for ``issuer_problem``.
-    from ilearn_auth.health import Check
-
-    try:
-        provider_metadata()
-    except ProviderMisconfigured:
-        return Check("leerid", False, "misconfigured")
-    except ProviderUnavailable:
-        return Check("leerid", False, "unreachable")
-    return Check("leerid", True)
