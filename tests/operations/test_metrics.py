@@ -78,3 +78,11 @@ def test_it_reports_the_last_verification(client, allowed):
     body = client.get("/metrics").content.decode()
     assert "ilearn_privacy_log_last_verification_ok 0.0" in body
     assert "ilearn_privacy_log_verified_entries 12.0" in body
+
+
+def test_a_failed_callback_is_counted_with_its_reason_and_timed(client, allowed):
+    """The login path's own hooks: the failure's category and reason, and the callback time."""
+    client.get("/oidc/callback/", {"code": "c", "state": "never-issued"})
+    body = client.get("/metrics").content.decode()
+    assert 'ilearn_logins_total{outcome="broken",reason="state_missing"}' in body
+    assert "ilearn_login_callback_seconds_count" in body

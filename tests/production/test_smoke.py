@@ -123,6 +123,9 @@ def test_readyz_and_metrics_answer(stack: Stack):
     metrics = requests.get(f"{stack.url}/metrics", verify=False, timeout=10)
     assert metrics.status_code == 200
     assert "ilearn_privacy_log_writes_total" in metrics.text
+    # Added up over gunicorn's workers (multiprocess mode), whichever one answers.
+    assert 'ilearn_logins_total{outcome="granted",reason="none"} 1.0' in metrics.text
+    assert 'ilearn_op_request_seconds_count{endpoint="token"}' in metrics.text
     assert 'ilearn_retention_rows{rule="snapshots"}' in metrics.text
 
 
