@@ -75,3 +75,9 @@ def task_spacing() -> timedelta:
     its rule succeeded more recently than this is a duplicate send, and skips."""
     seconds = settings.RETENTION_SCHEDULE_SECONDS or 24 * 3600
     return timedelta(seconds=seconds / 2)
+
+
+def lock_retry_seconds() -> float:
+    """How long a task waits before trying again when another run holds the lock: a tenth of
+    the spacing, between 1 s (the tests' short schedule) and 5 minutes (the daily runs)."""
+    return max(1.0, min(300.0, task_spacing().total_seconds() / 10))

@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 # The SQL here is built from table and column names in the models' metadata, quoted by the
 # backend (hence the S608 waivers); every value goes in as a query parameter.
 
+# Why a run was skipped (``RetentionRun.error`` of a skipped run): a fixed text each.
+SKIPPED_LOCKED = "another run holds the lock"
+SKIPPED_DONE = "already ran this period"
+
 # Called after each committed batch with (rule name, rows in the batch, seconds the batch took).
 Progress = Callable[[str, int, float], None]
 # Called once per rule before it starts, with (rule name, rows it finds expired): a COUNT.
@@ -71,14 +75,14 @@ def retention_run(
     with retention_lock() as acquired:
         if not acquired:
             logger.warning("retention run skipped: another run holds the lock")
-            return _record_skipped(names, dry_run=dry_run, trigger=trigger)
+            return _record_skipped(names, dry_run=dry_run, trigger=trigger, why=SKIPPED_LOCKED)
         if unless_done_since is not None and not dry_run and _done_since(names, unless_done_since):
             logger.warning(
                 "retention run skipped: %s already ran since %s (a second beat?)",
                 ", ".join(names),
                 unless_done_since.isoformat(timespec="seconds"),
             )
-            return _record_skipped(names, dry_run=dry_run, trigger=trigger)
+            return _record_skipped(names, dry_run=dry_run, trigger=trigger, why=SKIPPED_DONE)
         run = _record_started(names, dry_run=dry_run, trigger=trigger)
         current = ""
         try:
@@ -128,8 +132,9 @@ def _record_started(names: list[str], *, dry_run: bool, trigger: str) -> Retenti
     )
 
 
-def _record_skipped(names: list[str], *, dry_run: bool, trigger: str) -> RetentionRun:
+def _record_skipped(names: list[str], *, dry_run: bool, trigger: str, why: str) -> RetentionRun:
     run = RetentionRun.objects.create(
+        error=why,
         started_at=timezone.now(),
         finished_at=timezone.now(),
         dry_run=dry_run,

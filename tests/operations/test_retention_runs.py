@@ -77,3 +77,25 @@ def test_an_interrupted_run_is_logged_with_what_it_did():
     entry = PrivacyLogEntry.objects.filter(action="retention_purge", details__run=dead.pk).get()
     assert entry.details["counts"] == {"snapshots": 4}
     assert entry.reason == "interrupted"
+
+
+class _Task:
+    """Stands in for the bound Celery task: records how it was asked to retry."""
+
+    def retry(self, **options):
+        self.options = options
+        return RuntimeError("retry")
+
+
+def test_a_task_that_finds_the_lock_held_tries_again_in_minutes(db):
+    """Another rule's run holds the lock: the task is retried shortly, not dropped for a day."""
+    from retention import tasks
+    from retention.locking import retention_lock
+
+    task = _Task()
+    with retention_lock() as acquired, pytest.raises(RuntimeError):
+        assert acquired
+        tasks._run(task, policy.SNAPSHOTS)
+    assert task.options["countdown"] == 300
+    skipped = RetentionRun.objects.get()
+    assert (skipped.status, skipped.error) == ("skipped", "another run holds the lock")

@@ -12,7 +12,6 @@ import pytest
 import requests
 
 from demo.pupils import DEMO_PUPILS
-from tests.browser.conftest import browser  # noqa: F401 - the headless Chromium fixture
 from tests.production.conftest import SCHEDULE_SECONDS, Stack
 
 pytestmark = [
@@ -41,7 +40,7 @@ def assets(html: str, base: str) -> list[str]:
     return [urljoin(base, url) for url in found]
 
 
-def test_a_pupil_signs_in_and_every_page_arrives_whole(stack: Stack, browser):  # noqa: F811
+def test_a_pupil_signs_in_and_every_page_arrives_whole(stack: Stack, browser):
     """Chromium signs the demo pupil in; its pages' assets load, cacheable, and style the page."""
     context = browser.new_context(ignore_https_errors=True, locale="nl-BE")
     context.route(
