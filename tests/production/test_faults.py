@@ -144,12 +144,12 @@ def _seed_expired_snapshots(stack: Stack, count: int) -> None:
 def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_next_run(stack: Stack):
     """The worker dies inside the snapshot purge; the next run deletes the rest, and the counts
     in RetentionRun and in the privacy log add up to exactly what was deleted."""
-    count = 5_000
+    count = 10_000
     # A worker with small batches, so the purge lasts long enough to be killed inside it.
     stack.kill("worker")
     seeded = stack.sql("SELECT now()")[0][0]
     _seed_expired_snapshots(stack, count)
-    stack.start("worker", stack.commands["worker"], RETENTION_SCAN_SIZE="20")
+    stack.start("worker", stack.commands["worker"], RETENTION_SCAN_SIZE="10")
 
     def purging() -> bool:
         return bool(
