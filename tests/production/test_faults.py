@@ -213,3 +213,15 @@ def test_two_beats_started_by_mistake_still_run_each_rule_once_per_period(stack:
     assert any(status == "skipped" for status, _ in runs), runs
     log = stack.log_path("worker").read_text()
     assert "already ran since" in log or "another run holds the lock" in log
+
+
+def test_no_two_retention_runs_ever_overlapped(stack: Stack):
+    """Over every fault above (restarts, a kill, two beats): runs that did work never overlap."""
+    overlaps = stack.sql(
+        "SELECT count(*) FROM retention_retentionrun a JOIN retention_retentionrun b"
+        " ON a.id < b.id"
+        " WHERE a.status IN ('success', 'failed') AND b.status IN ('success', 'failed')"
+        " AND a.started_at < b.finished_at AND b.started_at < a.finished_at"
+    )
+    assert overlaps == [(0,)]
+    assert stack.sql("SELECT count(*) FROM retention_retentionrun WHERE status = 'success'")[0][0]
