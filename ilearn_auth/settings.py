@@ -196,13 +196,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=0, hour=6),
     },
 }
-# RETENTION_SCHEDULE_SECONDS (tests and drills only): every retention task every N seconds
-# instead of daily, so a production smoke test sees beat send them and a worker run them.
+# RETENTION_SCHEDULE_SECONDS (tests and drills only): every retention task every N seconds on
+# the clock instead of daily, so a production smoke test sees beat send them and a worker run
+# them (on the clock like crontab, so two beats by mistake fire together as they would daily).
 RETENTION_SCHEDULE_SECONDS = env.int("RETENTION_SCHEDULE_SECONDS", default=0)
 if RETENTION_SCHEDULE_SECONDS:
+    from ilearn_auth.schedules import EverySeconds
+
     for _name, _entry in CELERY_BEAT_SCHEDULE.items():
         if _name.startswith("retention-"):
-            _entry["schedule"] = RETENTION_SCHEDULE_SECONDS
+            _entry["schedule"] = EverySeconds(RETENTION_SCHEDULE_SECONDS)
 
 # --- Retention (retention/policy.py) ---------------------------------------------------------
 # Identity snapshots are deleted this many days after the login that wrote them (protocol: 1 year).
