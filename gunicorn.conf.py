@@ -21,13 +21,29 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Two to three sync workers per core (docs/operations.md); WEB_CONCURRENCY sets the number.
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 accesslog = "-"
+access_log_format = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 if os.environ.get("LOG_FORMAT") == "json":
-    access_log_format = (
-        '{"time": "%(t)s", "logger": "gunicorn.access", "method": "%(m)s", "path": "%(U)s", '
-        '"status": "%(s)s", "bytes": "%(B)s", "ms": %(M)s, "request_id": "%({x-request-id}o)s"}'
-    )
-else:
-    access_log_format = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
+    # The same line as the message of a JSON object (escaped by json.dumps, so a path holding a
+    # quote cannot break it), redacted like the application's lines.
+    _handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "json",
+        "filters": ["redact"],
+        "stream": "ext://sys.stdout",
+    }
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": "privacy.logging.RedactingFilter"}},
+        "formatters": {"json": {"()": "ilearn_auth.json_logs.JsonFormatter"}},
+        "handlers": {"json": _handler},
+        # gunicorn merges this over its defaults, whose root logger names its own handler.
+        "root": {"level": "INFO", "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.access": {"handlers": ["json"], "level": "INFO", "propagate": False},
+            "gunicorn.error": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        },
+    }
 
 # Prometheus counters are per process: the workers share them through files in this folder,
 # which /metrics reads (ilearn_auth/metrics.py). Emptied at start, a dead worker's files merged.

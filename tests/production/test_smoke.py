@@ -4,6 +4,7 @@ apply retention, /readyz is 200, /metrics answers, and no process wrote the pupi
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from urllib.parse import urljoin, urlsplit
@@ -129,12 +130,21 @@ def test_readyz_and_metrics_answer(stack: Stack):
 
 
 def test_no_process_wrote_the_pupils_personal_data(stack: Stack):
-    """Names and LeerID keys of the pupil who signed in are in no process's output; the log
-    lines are JSON with a request id."""
+    """Names and LeerID keys of the pupil who signed in are in no process's output; gunicorn's
+    and the application's lines are JSON objects, the callback's access line with its id."""
     output = stack.output()
     for value in personal_data(PUPIL):
         assert value not in output, f"{value!r} in the processes' output"
-    web_lines = [
-        line for line in stack.log_path("web").read_text().splitlines() if line.startswith("{")
+    entries = [
+        json.loads(line)
+        for line in stack.log_path("web").read_text().splitlines()
+        if line.startswith("{")
     ]
-    assert any('"request_id": "' in line and '"/oidc/callback/"' in line for line in web_lines)
+    assert {"gunicorn.access", "gunicorn.error"} <= {entry["logger"] for entry in entries}
+    callbacks = [
+        entry["message"]
+        for entry in entries
+        if entry["logger"] == "gunicorn.access" and "GET /oidc/callback/ " in entry["message"]
+    ]
+    assert callbacks
+    assert all(re.search(r" 302 .* [0-9a-f]{32}$", message) for message in callbacks), callbacks
