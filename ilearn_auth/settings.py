@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy header (django-csp; policy under "Pupil pages" below).
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "ilearn_auth.urls"
@@ -383,3 +385,26 @@ READINESS_CHECKS = [
     "retention.health.check_retention",
     "ilearn_auth.oidc_config.check_leerid",
 ]
+
+# --- Pupil pages: privacy notice, "mijn gegevens", Content-Security-Policy -------------------
+# Named on the privacy notice (/privacy/) as the address for the pupil's rights (GDPR art. 15-21).
+DPO_CONTACT_EMAIL = env.str("DPO_CONTACT_EMAIL", default="")
+# Every page loads only from this origin: no CDN, no inline script or style, no frames. Forms
+# may also go to LeerID (login and logout forms end in a redirect there, which form-action
+# covers). data: images are allowed for the admin's second factor (a QR code).
+_LEERID_ORIGIN = "/".join(LEERID_ISSUER.split("/", 3)[:3]) if LEERID_ISSUER else ""
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "form-action": ["'self'", *([_LEERID_ORIGIN] if _LEERID_ORIGIN else [])],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
