@@ -99,8 +99,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Content-Security-Policy header (django-csp; policy under "Pupil pages" below).
-    "csp.middleware.CSPMiddleware",
+    # Content-Security-Policy header (django-csp, plus LeerID's origin in form-action).
+    "ilearn_auth.content_policy.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "ilearn_auth.urls"
@@ -390,9 +390,8 @@ READINESS_CHECKS = [
 # Named on the privacy notice (/privacy/) as the address for the pupil's rights (GDPR art. 15-21).
 DPO_CONTACT_EMAIL = env.str("DPO_CONTACT_EMAIL", default="")
 # Every page loads only from this origin: no CDN, no inline script or style, no frames. Forms
-# may also go to LeerID (login and logout forms end in a redirect there, which form-action
-# covers). data: images are allowed for the admin's second factor (a QR code).
-_LEERID_ORIGIN = "/".join(LEERID_ISSUER.split("/", 3)[:3]) if LEERID_ISSUER else ""
+# may also end at LeerID (ilearn_auth/content_policy.py adds its origin to form-action).
+# data: images are allowed for the admin's second factor (a QR code).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'none'"],
@@ -402,7 +401,7 @@ CONTENT_SECURITY_POLICY = {
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "manifest-src": ["'self'"],
-        "form-action": ["'self'", *([_LEERID_ORIGIN] if _LEERID_ORIGIN else [])],
+        "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],
