@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import socket
+from importlib import import_module
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,6 +25,7 @@ from django.test import Client
 
 from demo.pupils import DEMO_PUPILS
 from ilearn_auth import oidc_config
+from ilearn_auth.failures import FAILURE_SESSION_KEY, MESSAGES
 from tests.browser.axe import blocking, violations
 from tests.integration.conftest import use_op
 
@@ -274,13 +276,26 @@ def _free_port() -> int:
 
 
 def test_the_error_pages(tab, site, settings, django_user_model):
-    """400 (a callback nobody started), 403 (signed in, not a pupil), 404 and 503 (LeerID
-    down) pass every check."""
+    """400 (a callback nobody started, a cancelled and an expired login), 403 (signed in, not
+    a pupil), 404 and 503 (LeerID down) pass every check."""
     pages = tab()
     pages.goto("/oidc/callback/?code=x&state=y")
     assert pages.documents[pages.page.url]  # the redirect ended on our failure page
     assert "Aanmelden is niet gelukt" in pages.page.locator("h1").inner_text()
     pages.check("error-400")
+
+    # The other reasons with their own words, as the callback leaves them in the session.
+    for reason in ("op_access_denied", "state_expired"):
+        failed = tab()
+        session = import_module(settings.SESSION_ENGINE).SessionStore()
+        session[FAILURE_SESSION_KEY] = reason
+        session.save()
+        failed.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": site}]
+        )
+        failed.goto("/login/failed/")
+        assert failed.page.locator("h1").inner_text() == str(MESSAGES[reason][0])
+        failed.check(f"error-400-{reason}")
 
     pages.goto("/nergens/")
     assert pages.page.locator("h1").inner_text() == "Pagina niet gevonden"
@@ -329,8 +344,8 @@ def _hidden_by_zoom(page) -> list[str]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_text_at_200_percent_hides_nothing(tab, site, screenshots, width):
-    """Text zoomed to 200 %: no sideways scrolling, no clipped text, on the notice, home and
-    mijn gegevens."""
+    """Text zoomed to 200 %: no sideways scrolling, no clipped text, on the login page, the
+    notice, home and mijn gegevens."""
     pupil = tab()
     pupil.goto("/login/")
     pupil.sign_in("geidentificeerd")
