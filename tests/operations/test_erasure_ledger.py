@@ -59,3 +59,13 @@ def test_apply_erasures_twice_changes_nothing_more():
     logged = PrivacyLogEntry.objects.count()
     call_command("apply_erasures")
     assert PrivacyLogEntry.objects.count() == logged
+
+
+def test_the_deploy_check_warns_when_the_ledger_shares_the_main_database(settings):
+    """check --deploy names the ledger when it has no database of its own."""
+    from ilearn_auth.checks import check_erasure_ledger
+
+    settings.ERASURE_LEDGER_DATABASE_URL = ""
+    assert [warning.id for warning in check_erasure_ledger(None)] == ["ilearn_auth.W015"]
+    settings.ERASURE_LEDGER_DATABASE_URL = "postgres://ledger-host/ledger"
+    assert check_erasure_ledger(None) == []
