@@ -72,6 +72,7 @@ def test_postgres_restarted_during_a_burst_of_logins(stack: Stack):
         thread.join(timeout=60)
 
     outcomes = sorted(results.values())
+    print("burst outcomes:", {str(s): sum(1 for o in outcomes if o[0] == s) for s, _ in outcomes})
     assert len(outcomes) == 20
     for status, url in outcomes:
         assert (status, url) == (200, f"{stack.url}/") or status == 503, outcomes
@@ -85,7 +86,9 @@ def test_postgres_restarted_during_a_burst_of_logins(stack: Stack):
         started,
     )
     assert orphans == [(0, 0, 0)]
+    restarted = time.monotonic()
     healed = _wait_for(lambda: _signed_in(sign_in(stack, subs[0])[1], stack), timeout=15)
+    print(f"first login after the burst: {time.monotonic() - restarted:.1f} s")
     assert healed, "logins did not come back within 15 s of PostgreSQL's restart"
 
 
