@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from dpo import views as dpo_views
 from ilearn_auth import health, oidc, pages
 
 admin.site.site_header = _("i-Learn Auth: beheer")
@@ -13,6 +14,13 @@ admin.site.index_title = _("Scholen, leerlingen en privacy")
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The DPO's dashboard and evidence bundle (dpo/views.py), in the admin's look and login.
+    path("admin/dashboard/", admin.site.admin_view(dpo_views.dashboard), name="dpo_dashboard"),
+    path(
+        "admin/dashboard/bundle/",
+        admin.site.admin_view(dpo_views.bundle_download),
+        name="dpo_bundle",
+    ),
     path("admin/", admin.site.urls),
     # The pupil's way in and out (ilearn_auth/oidc.py) and pages (ilearn_auth/pages.py).
     path("", pages.home, name="home"),
