@@ -77,6 +77,10 @@ class Table:
     columns: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def anchor(self) -> str:
+        return self.name.replace("/", "-")
+
     def cells(self) -> list[list[tuple[Any, bool]]]:
         """Each row's values in column order, with whether the value is a red flag."""
         return [

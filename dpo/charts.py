@@ -61,9 +61,18 @@ def _text(x: float, y: float, text: str, *, size: int = 11, anchor: str = "start
 
 
 def stacked_bars(
-    chart_id: str, *, title: str, days: list[date], series: list[Series], empty: str
+    chart_id: str,
+    *,
+    title: str,
+    days: list[date],
+    series: list[Series],
+    empty: str,
+    line: Series | None = None,
 ) -> SafeString:
-    """One bar per day, the series stacked; a legend below. For counts per day."""
+    """One bar per day, the series stacked; a legend below. For counts per day.
+
+    ``line``, when given, is drawn over the bars on its own scale (right axis): a level such as
+    the number of accounts kept, next to the much smaller numbers removed each day."""
     totals = [sum(s.values[i] for s in series) for i in range(len(days))]
     desc = _("%(n)s dagen, van %(first)s tot %(last)s; totaal %(total)s.") % {
         "n": len(days),
@@ -71,9 +80,15 @@ def stacked_bars(
         "last": days[-1].isoformat() if days else "-",
         "total": sum(totals),
     }
-    legend_rows = (len(series) + 3) // 4
+    legend = [*series, *([line] if line else [])]
+    legend_rows = (len(legend) + 2) // 3
     height = HEIGHT + 18 * legend_rows
-    parts = _open(chart_id, title, desc + " " + ", ".join(s.label for s in series), height)
+    if line:
+        desc += " " + _("%(label)s op de laatste dag: %(value)s.") % {
+            "label": line.label,
+            "value": line.values[-1] if line.values else 0,
+        }
+    parts = _open(chart_id, title, desc + " " + ", ".join(s.label for s in legend), height)
     top = _nice_max(max(totals, default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     for fraction in (0, 0.5, 1):
@@ -100,14 +115,37 @@ def stacked_bars(
                 f'<rect x="{LEFT + i * step:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                 f'fill="{s.colour}"><title>{escape(f"{day}: {s.label} {value}")}</title></rect>'
             )
-        if i % 15 == 0 or i == len(days) - 1:
+        if i % 15 == 0:
             parts.append(_text(LEFT + i * step, HEIGHT - 10, f"{day:%d/%m}", size=10))
-    for n, s in enumerate(series):
-        x = LEFT + (n % 4) * (plot_w / 4)
-        y = HEIGHT + 4 + 18 * (n // 4)
+    if days:
+        parts.append(_text(WIDTH - RIGHT, HEIGHT - 10, f"{days[-1]:%d/%m}", size=10, anchor="end"))
+    if line and any(line.values):
+        parts.append(_line(line, step=step, plot_h=plot_h))
+    for n, s in enumerate(legend):
+        x = LEFT + (n % 3) * (plot_w / 3)
+        y = HEIGHT + 4 + 18 * (n // 3)
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="10" height="10" fill="{s.colour}"/>')
-        parts.append(_text(x + 14, y + 9, s.label[:32]))
+        parts.append(_text(x + 14, y + 9, s.label[:40]))
     return _close(parts)
+
+
+def _line(line: Series, *, step: float, plot_h: float) -> str:
+    top = _nice_max(max(line.values))
+    points = " ".join(
+        f"{LEFT + i * step + step / 2:.1f},{TOP + plot_h * (1 - value / top):.1f}"
+        for i, value in enumerate(line.values)
+    )
+    label = f"{top:,}".replace(",", ".")
+    return (
+        f'<polyline points="{points}" fill="none" stroke="{line.colour}" stroke-width="2.5"/>'
+        + _text(
+            WIDTH - RIGHT,
+            TOP + 10,
+            f"{escape(line.label)} (max {label})",
+            anchor="end",
+            fill=line.colour,
+        )
+    )
 
 
 @dataclass(frozen=True)

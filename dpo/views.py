@@ -37,11 +37,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = brussels_today(now)
     verification = selectors.last_verification()
     breaches = selectors.open_breaches()
+    logins, refusals = _login_charts(today)
     context = {
         **admin.site.each_context(request),
         "title": _("Dashboard van de DPO"),
         "today": today,
-        "logins": _logins_chart(today),
+        "logins": logins,
+        "refusals": refusals,
         "retention": _retention_chart(today),
         "breaches_chart": _breaches_chart(breaches, now),
         "agreements": _agreements_chart(today),
@@ -67,28 +69,46 @@ def bundle_download(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _logins_chart(today):
+def _login_charts(today):
+    """Granted and refused per day; and the refusals by reason on their own scale (they are
+    a few percent of the logins and would vanish under them)."""
     data = selectors.daily_series([Metric.LOGIN_GRANTED, Metric.LOGIN_REFUSED], today=today)
-    granted = data.values.get(f"{Metric.LOGIN_GRANTED}:", [0] * len(data.days))
+    zero = [0] * len(data.days)
+    granted = data.values.get(f"{Metric.LOGIN_GRANTED}:", zero)
     refused = {
-        k.split(":", 1)[1]: v for k, v in data.values.items() if k.startswith("login_refused:")
+        key.split(":", 1)[1]: values
+        for key, values in data.values.items()
+        if key.startswith(f"{Metric.LOGIN_REFUSED}:")
     }
+    total_refused = [sum(values[i] for values in refused.values()) for i in range(len(data.days))]
+    logins = charts.stacked_bars(
+        "chart-logins",
+        title=_("Aanmeldingen per dag: toegelaten en geweigerd (90 dagen)"),
+        days=data.days,
+        series=[
+            charts.Series(_("toegelaten"), charts.GREEN, granted),
+            charts.Series(_("geweigerd"), charts.PALETTE[6], total_refused),
+        ],
+        empty=_("Nog geen aanmeldingen geteld."),
+    )
     ranked = sorted(refused, key=lambda reason: -sum(refused[reason]))
-    series = [charts.Series(_("toegelaten"), charts.GREEN, granted)]
     palette = [c for c in charts.PALETTE if c != charts.GREEN]
-    for n, reason in enumerate(ranked[: selectors.TOP_REASONS]):
-        series.append(charts.Series(_("geweigerd: %s") % reason, palette[n], refused[reason]))
+    series = [
+        charts.Series(reason, palette[n], refused[reason])
+        for n, reason in enumerate(ranked[: selectors.TOP_REASONS])
+    ]
     rest = ranked[selectors.TOP_REASONS :]
     if rest:
         other = [sum(refused[r][i] for r in rest) for i in range(len(data.days))]
-        series.append(charts.Series(_("geweigerd: andere"), charts.GREY, other))
-    return charts.stacked_bars(
-        "chart-logins",
-        title=_("Aanmeldingen per dag, toegelaten en geweigerd per reden (90 dagen)"),
+        series.append(charts.Series(_("andere"), charts.GREY, other))
+    refusals = charts.stacked_bars(
+        "chart-refusals",
+        title=_("Geweigerde aanmeldingen per dag, per reden (90 dagen)"),
         days=data.days,
         series=series,
-        empty=_("Nog geen aanmeldingen geteld."),
+        empty=_("Geen geweigerde aanmeldingen."),
     )
+    return logins, refusals
 
 
 def _retention_chart(today):
@@ -100,8 +120,8 @@ def _retention_chart(today):
         "chart-retention",
         title=_("Leerlingaccounts bewaard en verwijderd per bewaartermijn-run (90 dagen)"),
         days=data.days,
+        line=charts.Series(_("accounts bewaard"), charts.PALETTE[0], kept),
         series=[
-            charts.Series(_("bewaard"), charts.PALETTE[0], kept),
             charts.Series(
                 _("accounts verwijderd"),
                 charts.PALETTE[6],
