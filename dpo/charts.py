@@ -91,30 +91,12 @@ def stacked_bars(
     parts = _open(chart_id, title, desc + " " + ", ".join(s.label for s in legend), height)
     top = _nice_max(max(totals, default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    for fraction in (0, 0.5, 1):
-        y = TOP + plot_h * (1 - fraction)
-        parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-        )
-        parts.append(
-            _text(LEFT - 4, y + 4, f"{int(top * fraction):,}".replace(",", "."), anchor="end")
-        )
+    parts += _grid(top, plot_h)
     if not any(totals):
         parts.append(_text(WIDTH / 2, TOP + plot_h / 2, empty, size=13, anchor="middle"))
     step = plot_w / max(len(days), 1)
-    bar = max(step - 1, 1)
     for i, day in enumerate(days):
-        y = TOP + plot_h
-        for s in series:
-            value = s.values[i]
-            if not value:
-                continue
-            h = plot_h * value / top
-            y -= h
-            parts.append(
-                f'<rect x="{LEFT + i * step:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{s.colour}"><title>{escape(f"{day}: {s.label} {value}")}</title></rect>'
-            )
+        parts += _stack(i, day, series, step=step, top=top, plot_h=plot_h)
         if i % 15 == 0:
             parts.append(_text(LEFT + i * step, HEIGHT - 10, f"{day:%d/%m}", size=10))
     if days:
@@ -127,6 +109,34 @@ def stacked_bars(
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="10" height="10" fill="{s.colour}"/>')
         parts.append(_text(x + 14, y + 9, s.label[:40]))
     return _close(parts)
+
+
+def _grid(top: int, plot_h: float) -> list[str]:
+    parts = []
+    for fraction in (0, 0.5, 1):
+        y = TOP + plot_h * (1 - fraction)
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+        )
+        label = f"{int(top * fraction):,}".replace(",", ".")
+        parts.append(_text(LEFT - 4, y + 4, label, anchor="end"))
+    return parts
+
+
+def _stack(i: int, day: date, series: list[Series], *, step: float, top: int, plot_h: float):
+    parts, y = [], TOP + plot_h
+    for s in series:
+        value = s.values[i]
+        if not value:
+            continue
+        h = plot_h * value / top
+        y -= h
+        parts.append(
+            f'<rect x="{LEFT + i * step:.1f}" y="{y:.1f}" width="{max(step - 1, 1):.1f}" '
+            f'height="{h:.1f}" fill="{s.colour}">'
+            f"<title>{escape(f'{day}: {s.label} {value}')}</title></rect>"
+        )
+    return parts
 
 
 def _line(line: Series, *, step: float, plot_h: float) -> str:

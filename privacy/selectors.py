@@ -1,7 +1,6 @@
-"""Reads of the privacy log for other apps (the DPO's daily rollup, the evidence bundle).
-
-Other apps read the log only through here (and ``privacy.services.privacy_log_head``), so the
-log's storage can change underneath (issue 15) without them noticing.
+"""Reads of the privacy log that other apps need, so they never query its models directly
+(the DPO's daily rollup, the evidence bundle, retention's counts). The log's storage can change
+underneath (issue 15) without them noticing.
 """
 
 from __future__ import annotations
@@ -13,6 +12,13 @@ from django.db.models import Count
 from django.db.models.fields.json import KeyTextTransform
 
 from privacy.models import PrivacyLogEntry
+
+
+def privacy_log_count_before(*, cutoff: datetime) -> int:
+    """How many entries were created before ``cutoff`` (an upper bound on what a prune with
+    that cutoff removes: it removes only the chain's prefix older than the cutoff)."""
+    return PrivacyLogEntry.objects.filter(created_at__lt=cutoff).count()
+
 
 # Details key under which the login path lists claim names LeerID sent outside the allowlist.
 UNEXPECTED_CLAIMS_KEY = "unexpected_claims"
