@@ -10,6 +10,8 @@ from ilearn_auth import health, login_views, logout, pages
 admin.site.site_header = _("i-Learn Auth: beheer")
 admin.site.site_title = _("i-Learn Auth")
 admin.site.index_title = _("Scholen, leerlingen en privacy")
+# The admin's start page leads the DPO to the dashboard (dpo/templates/dpo/admin_index.html).
+admin.site.index_template = "dpo/admin_index.html"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

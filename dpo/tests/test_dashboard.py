@@ -107,3 +107,12 @@ def test_the_page_costs_the_same_with_three_years_of_rollup(client, dpo_user):
     reads = [sql for sql in large if "dpo_dailycount" in sql]
     assert reads
     assert all(">=" in sql for sql in reads)  # bounded to the window shown
+
+
+def test_the_admin_start_page_leads_the_dpo_to_the_dashboard(client, dpo_user, agreements_user):
+    client.force_login(agreements_user)
+    assert 'id="dpo-dashboard-link"' not in client.get(reverse("admin:index")).content.decode()
+    client.force_login(dpo_user)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert 'id="dpo-dashboard-link"' in page
+    assert reverse("dpo_dashboard") in page
