@@ -31,6 +31,18 @@ def agreements_user(db) -> User:
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_in_the_test():
+    """Tasks (and the mail task they queue) run here, also when REDIS_URL makes Celery send
+    them to a broker: these tests check the work, not the transport (retention's tests do)."""
+    from ilearn_auth.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture(autouse=True)
 def _fresh_protocol_end_cache(settings):
     settings.PROTOCOL_END_CACHE_SECONDS = 0
     protocol.forget_cached_end()

@@ -10,6 +10,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -105,9 +106,8 @@ def test_the_log_checks_itself_from_the_last_checkpoint(caplog):
 def test_a_broken_log_mails_the_dpo_and_turns_the_dashboard_red(client, dpo_user):
     write_entries(4)
     services.privacy_log_selfcheck()
-    tamper(
-        "UPDATE privacy_privacylogentry SET reason = 'forged' WHERE sequence = 2",
-    )
+    with transaction.atomic():  # tamper's SET LOCAL needs a transaction
+        tamper("UPDATE privacy_privacylogentry SET reason = 'forged' WHERE sequence = 2")
     tasks.verify_privacy_log.delay()
     broken = LogVerification.objects.order_by("-pk").first()
     assert not broken.ok
@@ -123,7 +123,8 @@ def test_a_broken_log_mails_the_dpo_and_turns_the_dashboard_red(client, dpo_user
 def test_a_rewritten_tail_is_caught_against_the_last_checkpoint():
     write_entries(5)
     services.privacy_log_selfcheck()
-    tamper("DELETE FROM privacy_privacylogentry WHERE sequence >= 5")
+    with transaction.atomic():
+        tamper("DELETE FROM privacy_privacylogentry WHERE sequence >= 5")
     check = services.privacy_log_selfcheck()
     assert not check.ok
     assert check.problem_kind == "missing"
