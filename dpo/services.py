@@ -177,7 +177,7 @@ def privacy_log_selfcheck() -> LogVerification:
 
 # --- Mail to the DPO ----------------------------------------------------------------------------
 def dpo_recipients() -> list[str]:
-    """DPO_EMAILS, then the active DPO-group members' addresses; each once."""
+    """DPO_EMAILS, DPO_CONTACT_EMAIL, then the active DPO-group members' addresses; each once."""
     members = (
         get_user_model()
         .objects.filter(
@@ -188,7 +188,8 @@ def dpo_recipients() -> list[str]:
         .exclude(email="")
         .values_list("email", flat=True)
     )
-    return list(dict.fromkeys([*settings.DPO_EMAILS, *members]))
+    contact = [settings.DPO_CONTACT_EMAIL] if settings.DPO_CONTACT_EMAIL else []
+    return list(dict.fromkeys([*settings.DPO_EMAILS, *contact, *members]))
 
 
 def alerts_send() -> int:

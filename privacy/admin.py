@@ -296,6 +296,9 @@ class PrivacyLogCheckpointAdmin(admin.ModelAdmin):
 class RegisterAdmin(admin.ModelAdmin):
     """Every add, change and delete of a register entry goes to the privacy log."""
 
+    class Media:
+        css = {"all": ["privacy/registers.css"]}
+
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         self._log(request, obj, "changed" if change else "added", fields=form.changed_data)
@@ -380,7 +383,7 @@ class BreachAdmin(RegisterAdmin):
         if left.total_seconds() < 0:
             late = -left
             return format_html(
-                '<strong class="register-flag" style="color:#C0142B">{}</strong>',
+                '<strong class="register-flag">{}</strong>',
                 _("%(hours)s u te laat") % {"hours": int(late.total_seconds() // 3600)},
             )
         return _("nog %(hours)s u %(minutes)s min") % {
@@ -413,7 +416,7 @@ class ProcessorAdmin(RegisterAdmin):
         if not processor.dov_overview_outdated:
             return _("ja")
         return format_html(
-            '<strong class="register-flag" style="color:#C0142B">{}</strong>',
+            '<strong class="register-flag">{}</strong>',
             _("nee: gewijzigd na het laatste overzicht"),
         )
 
@@ -430,7 +433,7 @@ class RetentionTermInline(admin.TabularInline):
             return "-"
         if term.longer_than_enforced:
             return format_html(
-                '<strong class="register-flag" style="color:#C0142B">{} {}</strong>',
+                '<strong class="register-flag">{} {}</strong>',
                 term.enforced_days,
                 _("(korter dan dit register zegt)"),
             )
@@ -450,7 +453,7 @@ class ProcessingActivityAdmin(RegisterAdmin):
         if not longer:
             return _("zoals de instellingen")
         return format_html(
-            '<strong class="register-flag" style="color:#C0142B">{}</strong>',
+            '<strong class="register-flag">{}</strong>',
             _("langer dan de instellingen afdwingen: %(data)s")
             % {"data": ", ".join(t.data for t in longer)},
         )
