@@ -4,7 +4,7 @@ server that is down makes the mail task retry and leaves the dashboard showing t
 from __future__ import annotations
 
 import logging
-import smtplib
+import socket
 from datetime import timedelta
 from unittest import mock
 
@@ -60,12 +60,18 @@ def test_an_overdue_breach_is_marked_logged_and_mailed_once(dpo_user, settings):
     assert len(mail.outbox) == 1
 
 
-def test_a_mail_server_that_is_down_retries_and_the_dashboard_shows_it(client, dpo_user):
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again when the block ends: nobody listens
+
+
+def test_a_mail_server_that_is_down_retries_and_the_dashboard_shows_it(client, dpo_user, settings):
     Breach.objects.create(found_at=timezone.now() - timedelta(days=4), description="a")
-    down = smtplib.SMTPConnectError(421, "down")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port(), 2
     with (
         mock.patch("dpo.tasks.send_alerts.retry", side_effect=RuntimeError("retry")) as retry,
-        mock.patch("django.core.mail.EmailMessage.send", side_effect=down),
         pytest.raises(RuntimeError, match="retry"),
     ):
         tasks.check_breaches.delay()
@@ -73,12 +79,17 @@ def test_a_mail_server_that_is_down_retries_and_the_dashboard_shows_it(client, d
     # The overdue mark is kept; the alert waits, with its error class.
     assert Breach.objects.get().overdue_at is not None
     alert = Alert.objects.get()
-    assert (alert.mailed_at, alert.attempts, alert.last_error) == (None, 1, "SMTPConnectError")
+    assert (alert.mailed_at, alert.attempts, alert.last_error) == (
+        None,
+        1,
+        "ConnectionRefusedError",
+    )
     client.force_login(dpo_user)
     page = client.get(reverse("dpo_dashboard")).content.decode()
     assert 'id="alarm-mail"' in page
     assert 'id="alarm-breaches"' in page
     # The server is back: the retry sends it.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert tasks.send_alerts.delay().get() == 1
     assert Alert.objects.get().mailed_at is not None
     assert 'id="alarm-mail"' not in client.get(reverse("dpo_dashboard")).content.decode()
