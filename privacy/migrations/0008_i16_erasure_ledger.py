@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("privacy", "0005_fewer_log_indexes"),
+        ("privacy", "0007_i12_processing_register"),
     ]
 
     operations = [
