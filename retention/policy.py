@@ -9,6 +9,7 @@ contain a 29 February have passed: the privacy-friendly side of the protocol's "
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -71,17 +72,23 @@ def batch_size() -> int:
     return settings.RETENTION_BATCH_SIZE
 
 
-def task_spacing() -> timedelta:
-    """Half the beat schedule's period (12 h for the daily runs): a scheduled task that finds
-    its rule succeeded more recently than this is a duplicate send, and skips."""
-    seconds = settings.RETENTION_SCHEDULE_SECONDS or 24 * 3600
-    return timedelta(seconds=seconds / 2)
+def period_start(now: datetime | None = None) -> datetime:
+    """The start of the schedule period ``now`` falls in. A retention task that finds its rule
+    succeeded since then is a second send of the same period (a second beat), and skips.
+    Daily: midnight UTC (the runs are at 04:00-06:00 UTC, so a late copy or a retry still falls
+    in its own day). With ``RETENTION_SCHEDULE_SECONDS``: the last multiple of that period on the
+    clock, where ``ilearn_auth.schedules.EverySeconds`` fires."""
+    now = now or timezone.now()
+    seconds = settings.RETENTION_SCHEDULE_SECONDS
+    if seconds:
+        return datetime.fromtimestamp(math.floor(now.timestamp() / seconds) * seconds, tz=UTC)
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def lock_retry_seconds() -> float:
-    """How long a task waits before trying again when another run holds the lock: a tenth of
-    the spacing, between 1 s (the tests' short schedule) and 5 minutes (the daily runs)."""
-    return max(1.0, min(300.0, task_spacing().total_seconds() / 10))
+    """How long a task waits before trying again when another run holds the lock: 5 minutes
+    for the daily runs, 1 s on the tests' short schedule."""
+    return 300.0 if not settings.RETENTION_SCHEDULE_SECONDS else 1.0
 
 
 # The Celery task that applies each rule (retention/tasks.py), to find its schedule.

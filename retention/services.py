@@ -48,6 +48,9 @@ SKIPPED_DONE = "already ran this period"
 
 # Called after each committed batch with (rule name, rows in the batch, seconds the batch took).
 Progress = Callable[[str, int, float], None]
+# Called at the end of each batch, inside its transaction, with (rule name, rows in the batch):
+# what it writes (the run's counts) commits with the batch or not at all.
+Record = Callable[[str, int], None]
 # Called once per rule before it starts, with (rule name, rows it finds expired): a COUNT.
 Expected = Callable[[str, int], None]
 
@@ -91,16 +94,14 @@ def retention_run(
                     expected(current, PURGES[current](dry_run=True))
                 done_before = dict(run.counts)
 
-                def saved(rule: str, rows: int, seconds: float) -> None:
-                    # Saved after every committed batch, so a run killed mid-rule still shows
+                def saved(rule: str, rows: int) -> None:
+                    # Saved in every batch's own transaction, so a run killed mid-rule shows
                     # exactly what it deleted (and the next run logs it as interrupted).
-                    if not dry_run and rows:
+                    if rows:
                         run.counts[rule] = run.counts.get(rule, 0) + rows
                         RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
-                    if progress is not None:
-                        progress(rule, rows, seconds)
 
-                count = PURGES[current](dry_run=dry_run, progress=saved)
+                count = PURGES[current](dry_run=dry_run, progress=progress, record=saved)
                 run.counts = {**done_before, current: count}
                 RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
                 logger.info("retention rule %s: %s rows", current, run.counts[current])
@@ -200,6 +201,7 @@ def snapshot_purge_expired(
     scan_size: int | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    record: Record | None = None,
 ) -> int:
     """Delete identity snapshots whose login lies before the cutoff; return how many.
 
@@ -224,6 +226,8 @@ def snapshot_purge_expired(
                 [when, *params],
             )
             deleted = cursor.rowcount
+            if record is not None:
+                record(policy.SNAPSHOTS, deleted)
         total += deleted
         _report(progress, policy.SNAPSHOTS, deleted, started)
         if high is None:
@@ -238,6 +242,7 @@ def account_purge_inactive(
     scan_size: int | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    record: Record | None = None,
 ) -> int:
     """Delete pupils whose last login lies before the cutoff, with their Django user and all
     that hangs on either (see ``retention.signals``); return how many pupils.
@@ -270,6 +275,8 @@ def account_purge_inactive(
             rows = cursor.fetchall()
             if rows:
                 _delete_pupils(cursor, rows, statements)
+            if record is not None:
+                record(policy.ACCOUNTS, len(rows))
         total += len(rows)
         _report(progress, policy.ACCOUNTS, len(rows), started)
         if len(rows) == size:
@@ -323,6 +330,7 @@ def privacy_log_purge_expired(
     batch_size: int | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    record: Record | None = None,
 ) -> int:
     """Prune privacy-log entries older than the privacy log's own period, through the privacy
     app, which keeps its hash chain verifiable."""
@@ -332,6 +340,9 @@ def privacy_log_purge_expired(
         return privacy_log_count_before(cutoff=cutoff)
     started = time.monotonic()
     pruned = privacy_log_prune(older_than=cutoff, batch_size=batch_size or policy.batch_size())
+    # Counted once it returns: the prune's own batches each leave a privacy_log_prune entry.
+    if record is not None:
+        record(policy.PRIVACY_LOG, pruned)
     _report(progress, policy.PRIVACY_LOG, pruned, started)
     return pruned
 

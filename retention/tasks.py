@@ -3,15 +3,14 @@
 Thin: each calls ``retention_run`` for its rule. A lost database connection is retried with
 backoff; ``acks_late`` means a worker killed mid-run leaves the message to be redelivered, and
 the rerun finishes what committed batches left. A task that finds the lock held (another rule
-running) tries again a few minutes later; one sent again within half a schedule period of its
-rule's last success (a duplicate delivery, a second beat) skips.
+running) tries again a few minutes later; one whose rule already succeeded in the same schedule
+period (a duplicate delivery, a second beat) skips.
 """
 
 from __future__ import annotations
 
 from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
-from django.utils import timezone
 
 from retention import policy
 from retention.services import SKIPPED_LOCKED, retention_run
@@ -31,7 +30,7 @@ LOCKED_RETRIES = 24
 def _run(task: Task, rule: str) -> dict:
     # Once per schedule period, however many times the task is sent: a second beat started by
     # mistake sends every task twice, and the copy then skips (the log and the run say so).
-    since = timezone.now() - policy.task_spacing()
+    since = policy.period_start()
     run = retention_run(rules=[rule], dry_run=False, trigger="task", unless_done_since=since)
     if run.error == SKIPPED_LOCKED:
         # Another rule's run (or a manual one) holds the lock: this rule has not run yet, so

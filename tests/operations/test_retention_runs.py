@@ -28,10 +28,22 @@ def test_a_second_send_within_the_period_skips_and_says_why(caplog):
 
 
 def test_the_next_period_runs_again(time_machine):
-    """Half a period later the task runs again (the next day's send)."""
+    """The next day's send runs again; a late copy the same day does not."""
+    time_machine.move_to("2026-12-07 05:00:00+00:00")
     purge_snapshots.apply().get()
-    time_machine.move_to(timezone.now() + policy.task_spacing() + timedelta(seconds=1))
+    time_machine.move_to("2026-12-07 23:59:00+00:00")
+    assert purge_snapshots.apply().get()["status"] == "skipped"
+    time_machine.move_to("2026-12-08 05:00:00+00:00")
     assert purge_snapshots.apply().get()["status"] == "success"
+
+
+def test_on_the_short_schedule_a_period_starts_on_the_clock(settings):
+    """With RETENTION_SCHEDULE_SECONDS the period starts on its multiples, as beat fires."""
+    from datetime import UTC, datetime
+
+    settings.RETENTION_SCHEDULE_SECONDS = 4
+    moment = datetime(2026, 12, 7, 5, 0, 7, 500000, tzinfo=UTC)
+    assert policy.period_start(moment) == datetime(2026, 12, 7, 5, 0, 4, tzinfo=UTC)
 
 
 def test_a_manual_run_is_never_skipped_for_freshness():
@@ -99,3 +111,21 @@ def test_a_task_that_finds_the_lock_held_tries_again_in_minutes(db):
     assert task.options["countdown"] == 300
     skipped = RetentionRun.objects.get()
     assert (skipped.status, skipped.error) == ("skipped", "another run holds the lock")
+
+
+def test_a_run_that_dies_after_a_batch_counts_exactly_that_batch(settings):
+    """The run's counts commit with each batch: a death right after one leaves them equal."""
+    settings.RETENTION_SCAN_SIZE = 2
+    for _ in range(5):
+        make_pupil(login_at=timezone.now() - timedelta(days=400))
+
+    def die(rule, rows, seconds):
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        retention_run(rules=[policy.SNAPSHOTS], progress=die)
+    from pupils.models import IdentitySnapshot
+
+    deleted = 5 - IdentitySnapshot.objects.count()
+    assert RetentionRun.objects.get().counts == {"snapshots": deleted}
+    assert deleted == 2

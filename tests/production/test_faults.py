@@ -162,7 +162,7 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_next_run(stack: Stack)
             )
         )
 
-    assert _wait_for(purging, timeout=60, step=0.05), "no snapshot purge started"
+    assert _wait_for(purging, timeout=120, step=0.05), "no snapshot purge started"
     stack.kill("worker", signal.SIGKILL)
     left = stack.sql(
         "SELECT count(*) FROM pupils_identitysnapshot WHERE login_at < now() - interval '365 days'"
@@ -176,7 +176,7 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_next_run(stack: Stack)
             "SELECT 1 FROM pupils_identitysnapshot WHERE login_at < now() - interval '365 days'"
         ) and not stack.sql("SELECT 1 FROM retention_retentionrun WHERE status = 'running'")
 
-    assert _wait_for(finished, timeout=60), stack.log_path("worker").read_text()[-3000:]
+    assert _wait_for(finished, timeout=120), stack.log_path("worker").read_text()[-3000:]
     runs = stack.sql(
         "SELECT id, status, coalesce((counts->>'snapshots')::int, 0) FROM retention_retentionrun"
         " WHERE dry_run = false AND started_at >= %s AND status <> 'skipped'",
