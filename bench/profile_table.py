@@ -26,20 +26,19 @@ PARTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("field encryption", r"pupils/fields\.py|fernet\.py"),
         (
             "token check",
-            r"ilearn_auth/id_token\.py|/jwt/|josepy|\(verify_token |\(_verify_jws |"
-            r"\(retrieve_matching_jwk |\(get_payload_data ",
+            r"ilearn_auth/id_token\.py|/jwt/|josepy|"
+            r"^(verify_token|_verify_jws|retrieve_matching_jwk|get_payload_data) \(",
         ),
         (
             "outbound HTTP",
             r"/requests/|/urllib3/|http/client\.py|ilearn_auth/op_calls\.py|"
-            r"ilearn_auth/op_client\.py|ilearn_auth/oidc_config\.py|\(get_token |\(get_userinfo ",
+            r"ilearn_auth/op_client\.py|ilearn_auth/oidc_config\.py|^(get_token|get_userinfo) \(",
         ),
         ("sessions", r"contrib/sessions/|session_cache\.py|/redis/|core/cache/"),
         ("ORM", r"django/db/|/psycopg/|/psycopg_binary/"),
         (
             "template, redirect, URLs",
-            r"django/template/|django/shortcuts\.py|django/urls/|\(login_success |"
-            r"\(get_next_url |\(success_url ",
+            r"django/template/|django/shortcuts\.py|django/urls/|django/http/response\.py",
         ),
         (
             "view and decision",

@@ -4,10 +4,15 @@ Django 5.2's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` for ev
 and redis-py 8 fills a table of some 170 response callbacks in each constructor: about a third
 of a millisecond of CPU per cache call, a dozen calls per login. A ``redis.Redis`` is safe to
 share between threads (the pool hands out connections), so one per pool is enough.
+
+``set_if_exists`` is Redis's ``SET ... XX``: overwrite a key only if it is still there, in one
+round trip. The session store (``ilearn_auth.session_store``) saves with it, where Django's
+cache sessions read the key first and then write it (two round trips, and not atomic).
 """
 
 from __future__ import annotations
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 
@@ -26,8 +31,19 @@ class ReusingRedisCacheClient(RedisCacheClient):
             )
         return client
 
+    def set_if_exists(self, key, value, timeout) -> bool:
+        client = self.get_client(key, write=True)
+        if timeout == 0:
+            return bool(client.delete(key))
+        return bool(client.set(key, self._serializer.dumps(value), ex=timeout, xx=True))
+
 
 class ReusingRedisCache(RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+    def set_if_exists(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        """Overwrite ``key`` only if it exists (atomic); False when it did not."""
+        key = self.make_and_validate_key(key, version=version)
+        return self._cache.set_if_exists(key, value, self.get_backend_timeout(timeout))

@@ -18,13 +18,75 @@ def test_it_reuses_one_redis_client_per_pool():
 def test_it_keeps_sessions_in_redis_when_configured(redis_url):
     """With REDIS_URL, sessions use the reusing Redis cache under their own alias."""
     from django.conf import settings
-    from django.contrib.sessions.backends.cache import SessionStore
     from django.core.cache import caches
 
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cache"
+    from ilearn_auth.session_store import SessionStore
+
+    assert settings.SESSION_ENGINE == "ilearn_auth.session_store"
     assert isinstance(caches[settings.SESSION_CACHE_ALIAS], ReusingRedisCache)
     store = SessionStore()
     store["k"] = "v"
     store.save()
     assert SessionStore(store.session_key)["k"] == "v"
+    store.delete()
+
+
+@pytest.mark.redis
+def test_it_does_not_bring_back_a_session_deleted_meanwhile(redis_url):
+    """A save after another request deleted the session (logout) fails; nothing is recreated."""
+    from django.contrib.sessions.backends.base import UpdateError
+
+    from ilearn_auth.session_store import SessionStore
+
+    store = SessionStore()
+    store["k"] = "v"
+    store.save()
+    key = store.session_key
+    SessionStore(key).delete()
+    store["k"] = "changed"
+    with pytest.raises(UpdateError):
+        store.save()
+    assert not SessionStore().exists(key)
+
+
+@pytest.mark.redis
+def test_it_moves_the_session_to_a_new_key_and_deletes_the_old_one(redis_url):
+    """cycle_key (auth.login): the old key is gone at once, the data lives on under a new key."""
+    from ilearn_auth.session_store import SessionStore
+
+    store = SessionStore()
+    store["k"] = "v"
+    store.save()
+    old = store.session_key
+    store.cycle_key()
+    assert not SessionStore().exists(old)
+    store["user"] = "1"
+    store.save()
+    assert store.session_key not in (None, old)
+    assert dict(SessionStore(store.session_key).items()) == {"k": "v", "user": "1"}
+    store.delete()
+
+
+@pytest.mark.redis
+def test_it_uses_one_redis_round_trip_per_save(redis_url, monkeypatch):
+    """A new session is one SET NX; saving it again is one SET XX (no read first)."""
+    from django.core.cache import caches
+
+    from ilearn_auth.session_store import SessionStore
+
+    client = caches["sessions"]._cache.get_client(write=True)
+    commands = []
+    real = type(client).execute_command
+
+    def counting(self, *args, **kwargs):
+        commands.append(args[0])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(client), "execute_command", counting)
+    store = SessionStore()
+    store["k"] = "v"
+    store.save()
+    store["k"] = "w"
+    store.save()
+    assert commands == ["SET", "SET"]
     store.delete()
