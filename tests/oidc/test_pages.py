@@ -168,12 +168,12 @@ def test_it_answers_503_when_the_session_store_is_down(client, op, settings):
     settings.CACHES = {
         **settings.CACHES,
         "sessions": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ilearn_auth.session_cache.ReusingRedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing answers there
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         },
     }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    settings.SESSION_ENGINE = "ilearn_auth.session_store"
     settings.SESSION_CACHE_ALIAS = "sessions"
     client.raise_request_exception = False
     response = client.get("/oidc/authenticate/")
