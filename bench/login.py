@@ -60,7 +60,7 @@ OP_DIR = ROOT / "tests" / "op"
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-OURS, STOCK, BEST = "ours", "stock", "best"
+OURS, STOCK, BEST, BEFORE = "ours", "stock", "best", "before"
 PY_SPY = str(Path(PYTHON).with_name("py-spy"))
 
 
@@ -113,6 +113,7 @@ class App:
     url: str
     success_path: str
     process: subprocess.Popen | None = None
+    root: Path = ROOT  # the checkout gunicorn runs the app from
 
 
 @dataclass
@@ -439,8 +440,8 @@ def summarise(phases: list[Phase]) -> dict:
 def start_app(app: App, env: dict[str, str], workers: int, users: list[VirtualUser]) -> None:
     port = urlsplit(app.url).port
     command = [GUNICORN, "ilearn_auth.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(workers), "--chdir", str(ROOT), "--log-level", "warning"]
-    app.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    command += ["--workers", str(workers), "--chdir", str(app.root), "--log-level", "warning"]
+    app.process = subprocess.Popen(command, cwd=app.root, env=env, start_new_session=True)
     wait_for(f"{app.url}/healthz", app.process)
     # Warm up: every pupil's first login (creates them), caches, worker imports.
     for _ in range(2):
@@ -536,6 +537,12 @@ def main() -> None:
     parser.add_argument("--postgres", choices=("own", "shared"), default="own")
     parser.add_argument("--profile", type=Path, help="folder for py-spy profiles (at c=4)")
     parser.add_argument("--profile-logins", type=int, default=400)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout of this project (say, main before a change): run as app 'before'"
+        " in the same interleaved rounds, with our settings",
+    )
     parser.add_argument("--peak", type=float, default=0, help="seconds of the morning peak (c=16)")
     parser.add_argument("--peak-window", type=float, default=30)
     args = parser.parse_args()
@@ -566,11 +573,17 @@ def main() -> None:
     stock = App(STOCK, f"http://127.0.0.1:{free_port()}", "/bench-home/")
     best = App(BEST, f"http://127.0.0.1:{free_port()}", "/bench-home/")
     apps = [ours] + [app for app in (stock, best) if app.name in references]
+    if args.before and not args.peak:
+        before = App(BEFORE, f"http://127.0.0.1:{free_port()}", "/", root=args.before.resolve())
+        apps.insert(1, before)
+        references = [BEFORE, *references]
     clients = [
         {
             "client_id": "bench-ours",
             "client_secret": "bench-ours-secret-0123456789",
-            "redirect_uris": [f"{ours.url}/oidc/callback/"],
+            "redirect_uris": [
+                f"{app.url}/oidc/callback/" for app in apps if app.name in (OURS, BEFORE)
+            ],
             "token_endpoint_auth_method": "client_secret_basic",
         },
         {
@@ -607,6 +620,7 @@ def main() -> None:
         },
         BEST: {**base_env, "DJANGO_SETTINGS_MODULE": "bench.login_settings_stock_best"},
     }
+    envs[BEFORE] = envs[OURS]
     for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo"]):
         subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=envs[OURS], check=True)
 
@@ -667,13 +681,13 @@ def main() -> None:
                     ratio = ratios(summaries[OURS], summaries[name])
                     results["ratios"][f"{size}/{level}/{name}"] = ratio
                     print(
-                        f"pupils={size:>9,} c={level:>2} ours/{name:<5} logins/s"
+                        f"pupils={size:>9,} c={level:>2} ours/{name:<6} logins/s"
                         f" {ratio['logins_per_s']:.2f}x, app CPU per login"
                         f" {ratio['app_cpu']:.2f}x, p95 {ratio['p95']:.2f}x",
                         flush=True,
                     )
             if args.profile and size == sizes[0]:
-                for app in [ours] + [a for a in apps if a.name == BEST]:
+                for app in [ours] + [a for a in apps if a.name in (BEFORE, BEST)]:
                     tag = f"{size}-c4"
                     results["profiles"][f"{tag}/{app.name}"] = profile(
                         app, users[:4], meters, args.profile_logins, args.profile, tag
@@ -711,7 +725,7 @@ def print_row(size: int, level: int, name: str, s: dict) -> None:
     )
     rss = "/".join(f"{r:.0f}" for r in s["rss_mib_per_worker"])
     print(
-        f"pupils={size:>9,} c={level:>2} {name:<5} {s['logins_per_s']:6.1f} logins/s"
+        f"pupils={size:>9,} c={level:>2} {name:<6} {s['logins_per_s']:6.1f} logins/s"
         f"  callback p50 {s['p50_ms']:6.1f} ms p95 {s['p95_ms']:6.1f} ms  queries {queries:>5}"
         f"  cpu ms/login app {cpu['app']:5.1f} (kernel {cpu['app_kernel']:4.1f})"
         f" op {cpu['op']:5.1f} pg {cpu['postgres']:5.1f}"
