@@ -51,7 +51,7 @@ def test_it_does_not_bring_back_a_session_deleted_meanwhile(redis_url):
 
 @pytest.mark.redis
 def test_it_moves_the_session_to_a_new_key_and_deletes_the_old_one(redis_url):
-    """cycle_key (auth.login): the old key is gone at once, the data lives on under a new key."""
+    """cycle_key (auth.login): the data lives on under a new key, the old key is gone."""
     from ilearn_auth.session_store import SessionStore
 
     store = SessionStore()
@@ -59,34 +59,41 @@ def test_it_moves_the_session_to_a_new_key_and_deletes_the_old_one(redis_url):
     store.save()
     old = store.session_key
     store.cycle_key()
-    assert not SessionStore().exists(old)
     store["user"] = "1"
     store.save()
     assert store.session_key not in (None, old)
+    assert not SessionStore().exists(old)
     assert dict(SessionStore(store.session_key).items()) == {"k": "v", "user": "1"}
     store.delete()
 
 
 @pytest.mark.redis
 def test_it_uses_one_redis_round_trip_per_save(redis_url, monkeypatch):
-    """A new session is one SET NX; saving it again is one SET XX (no read first)."""
-    from django.core.cache import caches
+    """A new session, a save of it, and the save after cycle_key are one round trip each."""
+    from redis.connection import AbstractConnection
 
     from ilearn_auth.session_store import SessionStore
 
-    client = caches["sessions"]._cache.get_client(write=True)
-    commands = []
-    real = type(client).execute_command
+    sent: list[int] = []
+    real = AbstractConnection.send_packed_command
 
-    def counting(self, *args, **kwargs):
-        commands.append(args[0])
-        return real(self, *args, **kwargs)
+    def counting(self, command, *args, **kwargs):
+        sent.append(1)
+        return real(self, command, *args, **kwargs)
 
-    monkeypatch.setattr(type(client), "execute_command", counting)
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
     store = SessionStore()
     store["k"] = "v"
-    store.save()
+    store.save()  # SET NX, no EXISTS first
+    assert len(sent) == 1
     store["k"] = "w"
-    store.save()
-    assert commands == ["SET", "SET"]
+    store.save()  # SET XX, no GET first
+    assert len(sent) == 2
+    old = store.session_key
+    store.cycle_key()
+    store["user"] = "1"
+    store.save()  # SET NX of the new key and DEL of the old one, pipelined
+    assert len(sent) == 3
+    monkeypatch.undo()
+    assert not SessionStore().exists(old)
     store.delete()
