@@ -627,7 +627,7 @@ def main() -> None:
 
     users = [VirtualUser(account=f"bench-{i}") for i in range(max(levels))]
     op = None
-    results: dict = {"machine": machine(), "args": {**vars(args), "profile": str(args.profile)}}
+    results: dict = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}}
     results |= {"runs": {}, "ratios": {}, "profiles": {}}
     try:
         op_env = {
