@@ -502,6 +502,11 @@ def peak(app: App, users: list[VirtualUser], meters: Meters, seconds: float, win
     summary = summarise([phase])
     summary |= {
         "seconds": phase.seconds,
+        "timeline": [
+            window_of(start, min(start + window, phase.seconds))
+            for start in range(0, int(phase.seconds), int(window))
+            if min(start + window, phase.seconds) > start
+        ],
         "start": window_of(0, window),
         "end": window_of(phase.seconds - window, phase.seconds),
         "rss_mib_start": rss_start,
@@ -515,6 +520,8 @@ def peak(app: App, users: list[VirtualUser], meters: Meters, seconds: float, win
         f" queries {summary['queries_min']}-{summary['queries_max']}",
         flush=True,
     )
+    timeline = ", ".join(f"{w['logins_per_s']:.0f}" for w in summary["timeline"])
+    print(f"  logins/s per {window:.0f} s: {timeline}", flush=True)
     for name in ("start", "end"):
         w = summary[name]
         rss = " ".join(f"{r:.0f}" for r in summary[f"rss_mib_{name}"])
