@@ -1,6 +1,6 @@
 """Sessions in Redis in as few round trips as they need: Django's cache sessions, three changes.
 
-A login used eleven Redis round trips for its session: each new key was first checked with
+A login used ten Redis round trips for its session: each new key was first checked with
 EXISTS, each save read the key before writing it, the callback re-read the session it had just
 saved, and the new key of ``auth.login`` was written once when made and again at the end of
 the request. Now it uses four (authenticate: one SET NX; callback: GET, SET XX, then SET NX of

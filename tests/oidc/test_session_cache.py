@@ -97,3 +97,27 @@ def test_it_uses_one_redis_round_trip_per_save(redis_url, monkeypatch):
     monkeypatch.undo()
     assert not SessionStore().exists(old)
     store.delete()
+
+
+@pytest.mark.redis
+def test_a_login_takes_four_redis_round_trips(client, op, demo_schools, monkeypatch):
+    """authenticate: SET NX; callback: GET, SET XX (state consumed), SET NX + DEL pipelined."""
+    from redis.connection import AbstractConnection
+
+    from tests.oidc.conftest import finish_login, login, start_login
+
+    login(client, op)  # connects to Redis (the handshake is not the login's)
+    client.post("/logout/")
+    client.cookies.clear()
+    sent: list[bytes] = []
+    real = AbstractConnection.send_packed_command
+
+    def counting(self, command, *args, **kwargs):
+        sent.append(command)
+        return real(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    params = start_login(client, op)
+    assert len(sent) == 1
+    assert finish_login(client, params)["Location"] == "/"
+    assert len(sent) == 4
