@@ -94,14 +94,14 @@ class LeerIDCallbackView(OIDCAuthenticationCallbackView):
         if not state or not isinstance(states, dict):
             raise LoginFailure("state_missing", started_here=False)
         entry = states.pop(state, None)
-        # Saved at once: a replay of this callback, even in parallel, finds no state.
+        # Saved at once: a replay of this callback, even in parallel, finds no state. (The
+        # library then re-reads the session it just saved; that catches no other tab's change
+        # that the new key of auth.login would not drop anyway, and costs a round trip.)
         request.session.save()
         if entry is None:
             raise LoginFailure("state_unknown", started_here=False)
         if time.time() - entry.get("added_on", 0) > settings.LEERID_STATE_TTL:
             raise LoginFailure("state_expired")
-        # Reload the session so parallel tabs' changes are not overwritten (as the library does).
-        request.session = request.session.__class__(request.session.session_key)
         return entry["nonce"], entry.get("code_verifier")
 
     def login_success(self) -> HttpResponse:
