@@ -35,19 +35,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = "bench_privacy"
-COLUMNS = (
-    "sequence",
-    "created_at",
-    "actor",
-    "action",
-    "subject",
-    "outcome",
-    "reason",
-    "details",
-    "request_id",
-    "prev_hash",
-    "hash",
-)
 
 
 def main() -> None:
@@ -127,7 +114,7 @@ def _seed(count: int) -> float:
     prev, sequence = head.hash, head.sequence
     moment = datetime.now(UTC) - timedelta(days=365)
     actions = ("authn_login_success", "authn_login_fail", "sensitive_read", "authn_logout")
-    columns = ", ".join(COLUMNS)
+    columns = ", ".join((*chain.FIELDS, "prev_hash", "hash"))
     copy_sql = f"COPY privacy_privacylogentry ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
         for index in range(count):
@@ -153,21 +140,18 @@ def _seed(count: int) -> float:
                 request_id=request_id,
             )
             entry_hash = chain.entry_hash(prev, encoded)
-            copy.write_row(
-                (
-                    sequence,
-                    created_at,
-                    actor,
-                    action,
-                    pseudonym,
-                    outcome,
-                    reason,
-                    chain.dumps(details),
-                    request_id,
-                    prev,
-                    entry_hash,
-                )
-            )
+            values = {
+                "sequence": sequence,
+                "created_at": created_at,
+                "actor": actor,
+                "action": action,
+                "subject": pseudonym,
+                "outcome": outcome,
+                "reason": reason,
+                "request_id": request_id,
+                "details": chain.dumps(details),
+            }
+            copy.write_row((*(values[name] for name in chain.FIELDS), prev, entry_hash))
             prev = entry_hash
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE privacy_privacylogentry")

@@ -36,19 +36,7 @@ from privacy.pseudonyms import typed_key_pseudonym
 from privacy.services import privacy_log_write
 
 _PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
-_CSV_COLUMNS = (
-    "sequence",
-    "created_at",
-    "actor",
-    "action",
-    "subject",
-    "outcome",
-    "reason",
-    "details",
-    "request_id",
-    "prev_hash",
-    "hash",
-)
+_CSV_COLUMNS = (*chain.FIELDS, "prev_hash", "hash")
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -265,10 +253,10 @@ def _csv_lines(rows):
     writer = csv.writer(_Echo())
     yield writer.writerow(_CSV_COLUMNS)
     for row in rows:
-        values = list(row)
-        values[1] = chain.timestamp(values[1])
-        values[7] = chain.dumps(values[7])
-        yield writer.writerow([_no_formula(str(value)) for value in values])
+        values = dict(zip(_CSV_COLUMNS, row, strict=True))
+        values["created_at"] = chain.timestamp(values["created_at"])
+        values["details"] = chain.dumps(values["details"])
+        yield writer.writerow([_no_formula(str(value)) for value in values.values()])
 
 
 def _no_formula(value: str) -> str:

@@ -115,17 +115,7 @@ def privacy_log_head() -> Head:
 
 
 def encode(entry: PrivacyLogEntry) -> bytes:
-    return chain.canonical(
-        sequence=entry.sequence,
-        created_at=entry.created_at,
-        actor=entry.actor,
-        action=entry.action,
-        subject=entry.subject,
-        outcome=entry.outcome,
-        reason=entry.reason,
-        details=entry.details,
-        request_id=entry.request_id,
-    )
+    return chain.canonical(**{name: getattr(entry, name) for name in chain.FIELDS})
 
 
 def _append_in_postgresql(entry: PrivacyLogEntry) -> None:

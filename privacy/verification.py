@@ -28,29 +28,21 @@ from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
 from privacy.services import Head
 
 Kind = Literal["changed", "missing", "reordered", "inserted"]
-# The order of chain.encode_fields, then the two hashes.
-_FIELDS = (
-    "sequence",
-    "created_at",
-    "actor",
-    "action",
-    "subject",
-    "outcome",
-    "reason",
-    "request_id",
-    "details",
-    "prev_hash",
-    "hash",
-)
-_PAGE_SQL = """
-    SELECT sequence,
-           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-           actor, action, subject, outcome, reason, request_id, details::text, prev_hash, hash
+# An entry's fields (``chain.FIELDS``) and its two hashes; rows are read as dicts by these names.
+_COLUMNS = (*chain.FIELDS, "prev_hash", "hash")
+# How PostgreSQL hands each column over in the text form the encoding needs (default: as is).
+_AS_TEXT = {
+    "created_at": """to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
+    "details": "details::text",
+}
+# Built from constants only (no input), hence the noqa.
+_PAGE_SQL = f"""
+    SELECT {", ".join(_AS_TEXT.get(name, name) for name in _COLUMNS)}
       FROM privacy_privacylogentry
      WHERE sequence > %s
      ORDER BY sequence
      LIMIT %s
-"""
+"""  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -89,10 +81,10 @@ def _walk(*, expect_head: str | None, chunk_size: int) -> Verification:
     expected_sequence, prev, prev_prev = start.sequence + 1, start.hash, None
     count, found_expected = 0, expect_head == start.hash
     for row in _rows(after=start.sequence, chunk_size=chunk_size):
-        sequence, prev_hash, stored_hash = row[0], row[9], row[10]
+        sequence, prev_hash, stored_hash = row["sequence"], row["prev_hash"], row["hash"]
         if sequence != expected_sequence:
             return _fail(count, prev, expected_sequence, "missing", "sequence number absent")
-        intact = chain.entry_hash(prev_hash, chain.encode_fields(*row[:9])) == stored_hash
+        intact = chain.entry_hash(prev_hash, chain.encode_text(row)) == stored_hash
         if prev_hash != prev:
             return _broken_link(count, prev, sequence, prev_hash, prev_prev, intact)
         if not intact:
@@ -116,8 +108,8 @@ def _walk(*, expect_head: str | None, chunk_size: int) -> Verification:
     return Verification(count, head)
 
 
-def _rows(*, after: int, chunk_size: int) -> Iterator[tuple]:
-    """Entries in sequence order, fields in the order of ``chain.encode_fields``, as text.
+def _rows(*, after: int, chunk_size: int) -> Iterator[dict]:
+    """Entries in sequence order, as dicts of text by column name (``_COLUMNS``).
 
     Keyset pages (``sequence > last``), never OFFSET and never the whole table in memory. On
     PostgreSQL the time is formatted by the server (parsing and re-formatting a million
@@ -128,22 +120,22 @@ def _rows(*, after: int, chunk_size: int) -> Iterator[tuple]:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(_PAGE_SQL, [last, chunk_size])
-                page = cursor.fetchall()
-            rows = [(*row[:8], _canonical_details(row[8]), *row[9:]) for row in page]
+                rows = [dict(zip(_COLUMNS, values, strict=True)) for values in cursor.fetchall()]
+            for row in rows:
+                row["details"] = _canonical_details(row["details"])
         else:
-            page = list(
+            rows = list(
                 PrivacyLogEntry.objects.filter(sequence__gt=last)
                 .order_by("sequence")
-                .values_list(*_FIELDS)[:chunk_size]
+                .values(*_COLUMNS)[:chunk_size]
             )
-            rows = [
-                (row[0], chain.timestamp(row[1]), *row[2:8], chain.dumps(row[8]), *row[9:])
-                for row in page
-            ]
+            for row in rows:
+                row["created_at"] = chain.timestamp(row["created_at"])
+                row["details"] = chain.dumps(row["details"])
         if not rows:
             return
         yield from rows
-        last = rows[-1][0]
+        last = rows[-1]["sequence"]
 
 
 @functools.lru_cache(maxsize=4096)
