@@ -36,7 +36,7 @@ from privacy.pseudonyms import typed_key_pseudonym
 from privacy.services import privacy_log_write
 
 _PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
-_CSV_COLUMNS = (*chain.FIELDS, "prev_hash", "hash")
+_CSV_COLUMNS = (*chain.FIELDS, "hash")
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -165,7 +165,6 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         "subject",
         "details",
         "request_id",
-        "prev_hash",
         "hash",
     )
     readonly_fields = fields

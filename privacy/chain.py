@@ -39,6 +39,7 @@ def dumps(value: Any) -> str:
 
 
 # The fields of an entry in the order the encoding joins them: the one place this order is written.
+# The sequence comes first: the rest of the encoding is known before the entry has a number.
 FIELDS = (
     "sequence",
     "created_at",
@@ -81,7 +82,16 @@ def canonical(
 
 def encode_text(fields: Mapping[str, object]) -> bytes:
     """The encoding from fields already in text form (the verifier's fast path), by name."""
-    return "|".join([ENCODING_VERSION, *(str(fields[name]) for name in FIELDS)]).encode()
+    return f"{ENCODING_VERSION}|{fields['sequence']}{encode_rest(fields)}".encode()
+
+
+def encode_rest(fields: Mapping[str, object]) -> str:
+    """Everything after the sequence number, from ``|``: known before the entry has a number.
+
+    The database appends ``<version>|<sequence>`` in front of it once the chain position is
+    assigned (``privacy_log_append``), so the field order lives here only.
+    """
+    return "".join(f"|{fields[name]}" for name in FIELDS[1:])
 
 
 def entry_hash(prev_hash: str, encoded: bytes) -> str:

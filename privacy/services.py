@@ -1,6 +1,6 @@
 """Writing the privacy log and reading its head.
 
-Concurrency: on PostgreSQL every writer calls ``privacy_log_append`` (migration 0003), which
+Concurrency: on PostgreSQL every writer calls ``privacy_log_append`` (migration 0006), which
 takes one transaction-scoped advisory lock, reads the head and inserts the next entry, inside
 the caller's transaction if there is one (else as its own). The lock is released at
 commit or rollback, so an entry rolled back with its transaction leaves neither a gap nor a
@@ -19,9 +19,14 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from privacy import actions, chain
+from privacy import actions, chain, storage
 from privacy.exceptions import PrivacyLogError
-from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
+from privacy.models import (
+    PrivacyLogCheckpoint,
+    PrivacyLogEntry,
+    PrivacyLogRecord,
+    PrivacyLogText,
+)
 
 # An arbitrary constant that names "the privacy-log head" among advisory locks.
 HEAD_LOCK_KEY = 7_410_392_781_001
@@ -87,6 +92,7 @@ def privacy_log_write(
         raise PrivacyLogError("request_id must be up to 64 letters, digits or dashes.")
 
     entry = PrivacyLogEntry(
+        created_at=datetime.now(UTC),
         actor=actor,
         action=action,
         subject=subject,
@@ -99,18 +105,17 @@ def privacy_log_write(
         _append_in_postgresql(entry)
     else:
         _append_in_python(entry)
+    entry._state.adding = False
+    entry._state.db = connection.alias
     return entry
 
 
 def privacy_log_head() -> Head:
     """The newest entry, else the newest checkpoint, else the genesis."""
-    row = PrivacyLogEntry.objects.order_by("-sequence").values_list("sequence", "hash").first()
-    if row is None:
-        row = (
-            PrivacyLogCheckpoint.objects.order_by("-sequence")
-            .values_list("sequence", "hash")
-            .first()
-        )
+    row = PrivacyLogRecord.objects.order_by("-sequence").values_list("sequence", "hash").first()
+    if row is not None:
+        return Head(row[0], bytes(row[1]).hex())
+    row = PrivacyLogCheckpoint.objects.order_by("-sequence").values_list("sequence", "hash").first()
     return Head(*row) if row else Head(0, chain.GENESIS_HASH)
 
 
@@ -118,8 +123,21 @@ def encode(entry: PrivacyLogEntry) -> bytes:
     return chain.canonical(**{name: getattr(entry, name) for name in chain.FIELDS})
 
 
+def _text_fields(entry: PrivacyLogEntry) -> dict[str, Any]:
+    return {
+        "created_at": chain.timestamp(entry.created_at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "subject": entry.subject,
+        "outcome": entry.outcome,
+        "reason": entry.reason,
+        "request_id": entry.request_id,
+        "details": chain.dumps(entry.details),
+    }
+
+
 def _append_in_postgresql(entry: PrivacyLogEntry) -> None:
-    """One call to ``privacy_log_append`` (migrations 0003-0004): lock, hash, insert.
+    """One call to ``privacy_log_append`` (migration 0006): lock, hash, insert, move the head.
 
     Outside a transaction the call is its own transaction, so the head lock is held for well
     under a millisecond and commits asynchronously (PRIVACY_LOG_SYNCHRONOUS_COMMIT); inside the
@@ -127,38 +145,72 @@ def _append_in_postgresql(entry: PrivacyLogEntry) -> None:
     rollback takes the entry with it, leaving neither a gap nor a broken link.
     """
     asynchronous = not connection.in_atomic_block and not settings.PRIVACY_LOG_SYNCHRONOUS_COMMIT
+    text = _text_fields(entry)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT out_sequence, out_created_at, out_prev_hash, out_hash"
-            " FROM privacy_log_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "SELECT out_sequence, out_hash FROM privacy_log_append("
+            "%s, %s, %s, %s::smallint, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 HEAD_LOCK_KEY,
                 asynchronous,
+                entry.created_at,
+                storage.period_of(entry.created_at),
                 entry.actor,
                 entry.action,
                 entry.subject,
-                entry.outcome,
+                entry.outcome == PrivacyLogEntry.Outcome.FAILURE,
                 entry.reason,
-                entry.request_id,
-                chain.dumps(entry.details),
-                datetime.now(UTC),
+                storage.request_id_bytes(entry.request_id),
+                storage.details_text(text["details"]),
+                chain.encode_rest(text),
             ],
         )
-        entry.sequence, entry.created_at, entry.prev_hash, entry.hash = cursor.fetchone()
-    entry._state.adding = False
-    entry._state.db = connection.alias
+        entry.sequence, stored_hash = cursor.fetchone()
+    entry.hash = bytes(stored_hash).hex()
 
 
 def _append_in_python(entry: PrivacyLogEntry) -> None:
-    """SQLite: it serialises writers itself; the sequence primary key refuses any fork."""
+    """SQLite: the steps of ``privacy_log_append`` in three queries; SQLite serialises writers.
+
+    No partitions here, so the newest row is the head (the head row is PostgreSQL's).
+    """
+    text = _text_fields(entry)
     with transaction.atomic(savepoint=False):
-        lock_head()
-        head = privacy_log_head()
-        entry.sequence = head.sequence + 1
-        entry.created_at = datetime.now(UTC)
-        entry.prev_hash = head.hash
-        entry.hash = chain.entry_hash(head.hash, encode(entry))
-        entry.save(force_insert=True)
+        newest = (
+            PrivacyLogRecord.objects.order_by("-sequence")
+            .values_list("sequence", "hash", "period")
+            .first()
+        )
+        if newest is None:
+            start = privacy_log_head()
+            newest = (start.sequence, bytes.fromhex(start.hash), -1)
+        head_sequence, head_hash, head_period = newest
+        entry.sequence = head_sequence + 1
+        entry.hash = chain.entry_hash(
+            bytes(head_hash).hex(), chain.encode_text({**text, "sequence": entry.sequence})
+        )
+        actor = storage.actor_code(entry.actor, entry.subject)
+        ids = _text_ids({entry.subject, entry.action} | ({actor} if actor else set()))
+        PrivacyLogRecord.objects.create(
+            sequence=entry.sequence,
+            created_at=entry.created_at,
+            actor_id=storage.SELF_ACTOR if actor is None else ids[actor],
+            subject_id=ids[entry.subject],
+            action_id=ids[entry.action],
+            period=max(head_period, storage.period_of(entry.created_at)),
+            failed=entry.outcome == PrivacyLogEntry.Outcome.FAILURE,
+            reason=entry.reason,
+            request_id=storage.request_id_bytes(entry.request_id),
+            details=storage.details_text(text["details"]),
+            hash=bytes.fromhex(entry.hash),
+        )
+
+
+def _text_ids(values: set[str]) -> dict[str, int]:
+    ids = dict(PrivacyLogText.objects.filter(value__in=values).values_list("value", "id"))
+    for value in values - ids.keys():
+        ids[value] = PrivacyLogText.objects.create(value=value).id
+    return ids
 
 
 def lock_head() -> None:
