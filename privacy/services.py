@@ -101,10 +101,12 @@ def privacy_log_write(
         details=details,
         request_id=request_id,
     )
-    if connection.vendor == "postgresql":
-        _append_in_postgresql(entry)
-    else:
+    if connection.vendor != "postgresql":
         _append_in_python(entry)
+    elif settings.PRIVACY_LOG_SEALER:
+        _append_pending(entry)
+    else:
+        _append_in_postgresql(entry)
     entry._state.adding = False
     entry._state.db = connection.alias
     return entry
@@ -167,6 +169,59 @@ def _append_in_postgresql(entry: PrivacyLogEntry) -> None:
         )
         entry.sequence, stored_hash = cursor.fetchone()
     entry.hash = bytes(stored_hash).hex()
+
+
+def _append_pending(entry: PrivacyLogEntry) -> None:
+    """One INSERT, durable at commit; ``privacy_log_seal`` gives it a number and a hash later.
+
+    No lock: concurrent writers' commits share WAL flushes instead of queueing for a lock held
+    across each other's. The entry returned has no sequence or hash yet.
+    """
+    text = _text_fields(entry)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO privacy_log_pending (created_at, period, actor, action, subject, failed,"
+            " reason, request_id, details, rest) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                entry.created_at,
+                storage.period_of(entry.created_at),
+                entry.actor,
+                entry.action,
+                entry.subject,
+                entry.outcome == PrivacyLogEntry.Outcome.FAILURE,
+                entry.reason,
+                storage.request_id_bytes(entry.request_id),
+                storage.details_text(text["details"]),
+                chain.encode_rest(text),
+            ],
+        )
+
+
+def privacy_log_seal(*, batch_size: int = 5_000) -> int:
+    """Chain the pending entries (PostgreSQL with ``PRIVACY_LOG_SEALER``); return how many.
+
+    Batches of ``batch_size``, each one transaction under the head lock, until none is left.
+    Safe to run twice at once (the second waits for the lock, then finds what is left).
+    """
+    if connection.vendor != "postgresql":
+        return 0
+    sealed = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT privacy_log_seal(%s, %s)", [HEAD_LOCK_KEY, batch_size])
+            batch = cursor.fetchone()[0]
+        sealed += batch
+        if batch < batch_size:
+            return sealed
+
+
+def privacy_log_pending_count() -> int:
+    """Entries written but not yet sealed (0 without the sealer)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM privacy_log_pending")
+        return cursor.fetchone()[0]
 
 
 def _append_in_python(entry: PrivacyLogEntry) -> None:
