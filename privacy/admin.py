@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from privacy import actions, chain
+from privacy import actions, chain, log_search
 from privacy.audit import staff_actor
 from privacy.models import (
     Breach,
@@ -47,7 +47,18 @@ class ActionFilter(admin.SimpleListFilter):
         return list(actions.ACTIONS.items())
 
     def queryset(self, request, queryset):
-        return queryset.filter(action=self.value()) if self.value() else queryset
+        return log_search.by_action(queryset, self.value()) if self.value() else queryset
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    title = _("resultaat")
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return PrivacyLogEntry.Outcome.choices
+
+    def queryset(self, request, queryset):
+        return log_search.by_outcome(queryset, self.value()) if self.value() else queryset
 
 
 class ActorFilter(admin.SimpleListFilter):
@@ -66,12 +77,7 @@ class ActorFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        if value.endswith(":"):
-            return queryset.filter(actor__startswith=value)
-        return queryset.filter(actor=value)
+        return log_search.by_actor(queryset, self.value()) if self.value() else queryset
 
 
 class DateRangeFilter(admin.FieldListFilter):
@@ -92,13 +98,11 @@ class DateRangeFilter(admin.FieldListFilter):
 
     def queryset(self, request, queryset):
         start, end = self._date(self.param_from), self._date(self.param_until)
-        if start:
-            queryset = queryset.filter(**{f"{self.field_path}__gte": _midnight(start)})
-        if end:
-            queryset = queryset.filter(
-                **{f"{self.field_path}__lt": _midnight(end + timedelta(days=1))}
-            )
-        return queryset
+        return log_search.by_dates(
+            queryset,
+            _midnight(start) if start else None,
+            _midnight(end + timedelta(days=1)) if end else None,
+        )
 
     def choices(self, changelist):
         mine = set(self.expected_parameters())
@@ -143,7 +147,7 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         "short_subject",
     )
     list_display_links = ("sequence",)
-    list_filter = (ActionFilter, "outcome", ("created_at", DateRangeFilter), ActorFilter)
+    list_filter = (ActionFilter, OutcomeFilter, ("created_at", DateRangeFilter), ActorFilter)
     search_fields = ("subject",)  # the search itself is get_search_results below
     search_help_text = _(
         "Pseudoniem, actor (staff:12), onderwerp (school:012345) of request-id. "
@@ -151,6 +155,7 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     )
     list_per_page = 100
     show_full_result_count = False
+    paginator = log_search.CappedPaginator
     ordering = ("-sequence",)
     actions = ("export_csv",)
     # The detail page shows the action's readable label beside its code.
@@ -192,10 +197,7 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        term = typed_key_pseudonym(term) or term
-        if _PSEUDONYM.match(term):
-            return queryset.filter(Q(subject=term) | Q(actor=f"pupil:{term}")), False
-        return queryset.filter(Q(actor=term) | Q(subject=term) | Q(request_id=term)), False
+        return log_search.by_term(queryset, typed_key_pseudonym(term) or term), False
 
     def changelist_view(self, request, extra_context=None):
         # A key typed in the ordinary search box: show the page under its pseudonym instead.

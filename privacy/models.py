@@ -44,6 +44,7 @@ class PrivacyLogEntry(models.Model):
     action_code = models.IntegerField(db_column="action_id")
     failed = models.BooleanField()
     period = models.SmallIntegerField()
+    request_id_raw = models.BinaryField()
 
     class Meta:
         managed = False

@@ -177,7 +177,8 @@ SELECT e.sequence,
        e.subject_id,
        e.action_id,
        e.failed,
-       e.period
+       e.period,
+       e.request_id AS request_id_raw
   FROM privacy_log e
   LEFT JOIN privacy_log_text a ON a.id = e.actor_id
   LEFT JOIN privacy_log_text s ON s.id = e.subject_id
@@ -211,7 +212,8 @@ SQLITE_TABLES = [
                 WHEN length(e.request_id) = 17 THEN CAST(substr(e.request_id, 1, 16) AS text)
                 ELSE CAST(e.request_id AS text) END AS request_id,
            lower(hex(e.hash)) AS hash,
-           e.actor_id, e.subject_id, e.action_id, e.failed, e.period
+           e.actor_id, e.subject_id, e.action_id, e.failed, e.period,
+           e.request_id AS request_id_raw
       FROM privacy_log e
       LEFT JOIN privacy_log_text a ON a.id = e.actor_id
       LEFT JOIN privacy_log_text s ON s.id = e.subject_id
@@ -384,6 +386,12 @@ class Migration(migrations.Migration):
                     model_name="privacylogentry",
                     name="period",
                     field=models.SmallIntegerField(default=0),
+                    preserve_default=False,
+                ),
+                migrations.AddField(
+                    model_name="privacylogentry",
+                    name="request_id_raw",
+                    field=models.BinaryField(default=b""),
                     preserve_default=False,
                 ),
                 migrations.AlterModelOptions(
