@@ -9,9 +9,10 @@ from django.core.management import call_command
 from django.db import connection
 
 from privacy import chain
+from privacy.models import PrivacyLogVerification
 from privacy.services import privacy_log_head
 from privacy.tests.helpers import PSEUDONYM, tamper, text_id, write
-from privacy.verification import privacy_log_verify
+from privacy.verification import privacy_log_verify, privacy_log_verify_incremental
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +214,40 @@ def test_it_rejects_a_malformed_expected_head():
 
     with pytest.raises(CommandError):
         call_command("verify_privacy_log", "--expect-head", "nope")
+
+
+def test_it_verifies_only_what_was_added_since_the_last_verified_head(ten):
+    """The daily check walks the new entries only, from the head the previous one recorded."""
+    first = privacy_log_verify_incremental()
+    assert (first.ok, first.count) == (True, 10)
+    write(3)
+    code, out, _ = run_verify("--since-last")
+    assert (code, out.startswith("3 entries verified")) == (0, True)
+    assert list(PrivacyLogVerification.objects.values_list("sequence", flat=True)) == [13, 10]
+
+
+def test_it_finds_a_change_in_the_new_entries_incrementally(ten):
+    """A change after the last verified head fails the daily check."""
+    privacy_log_verify_incremental()
+    write(3)
+    tamper("UPDATE privacy_log SET reason = 'x' WHERE sequence = 12")
+    result = privacy_log_verify_incremental()
+    assert (result.problem.sequence, result.problem.kind) == (12, "changed")
+    assert PrivacyLogVerification.objects.count() == 1
+
+
+def test_it_leaves_older_changes_to_the_full_verification(ten):
+    """An entry changed before the last verified head is the full verification's to find."""
+    privacy_log_verify_incremental()
+    tamper("UPDATE privacy_log SET reason = 'x' WHERE sequence = 3")
+    write(1)
+    assert privacy_log_verify_incremental().ok
+    assert privacy_log_verify().problem.sequence == 3
+
+
+def test_it_notices_the_last_verified_entry_itself_changed(ten):
+    """The verified head is where the daily check starts: its stored hash must still match."""
+    privacy_log_verify_incremental()
+    tamper("UPDATE privacy_log SET hash = %s WHERE sequence = 10", [bytes(32)])
+    result = privacy_log_verify_incremental()
+    assert (result.problem.sequence, result.problem.kind) == (10, "changed")
