@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace) -> None:
 
     seconds = _seed(args.entries, args.months)
     print(f"seeded {args.entries:,} entries over {args.months} months in {seconds:.0f} s")
-    _print_size(args.entries)
+    _print_size(args.entries + args.migrate_entries)
     _print_searches()
 
     single = _verify_in_child(1)
@@ -189,6 +189,7 @@ def _seed(count: int, months: int) -> float:
             sequence += 1
             action, _share, actor_kind, subject_kind = rng.choices(MIX, weights)[0]
             created_at = first + step * index
+            stamp = chain.timestamp(created_at)
             pupil = pupils[rng.randrange(len(pupils))]
             subject = {"pupil": pupil, "none": "", "school": rng.choice(schools)}[subject_kind]
             actor = {"self": f"pupil:{pupil}", "system": "system", "staff": rng.choice(staff)}[
@@ -196,31 +197,33 @@ def _seed(count: int, months: int) -> float:
             ]
             failed = action in ("authn_login_fail", "authz_fail")
             details = _details(action, rng, pupils)
+            request_id = rng.getrandbits(128).to_bytes(16, "big")
             text = {
                 "sequence": sequence,
-                "created_at": chain.timestamp(created_at),
+                "created_at": stamp,
                 "actor": actor,
                 "action": action,
                 "subject": subject,
                 "outcome": "failure" if failed else "success",
                 "reason": rng.choice(REASONS) if failed else "",
-                "request_id": uuid.UUID(int=rng.getrandbits(128)).hex,
-                "details": chain.dumps(details),
+                "request_id": request_id.hex(),
+                "details": details,
             }
             entry_hash = chain.entry_hash(prev, chain.encode_text(text))
-            period = max(period, storage.period_of(created_at))
+            month = (created_at.year - storage.EPOCH_YEAR) * 12 + created_at.month - 1
+            period = max(period, month)
             copy.write_row(
                 (
                     sequence,
-                    created_at,
+                    stamp,
                     storage.SELF_ACTOR if actor_kind == "self" else ids[actor],
                     ids[subject],
                     ids[action],
                     period,
                     failed,
                     text["reason"],
-                    bytes.fromhex(text["request_id"]),
-                    storage.details_text(text["details"]),
+                    request_id,
+                    storage.details_text(details),
                     bytes.fromhex(entry_hash),
                 )
             )
@@ -278,16 +281,27 @@ def _pupils(count: int, months: int) -> int:
     return max(100, count // (months * ENTRIES_PER_PUPIL_PER_MONTH))
 
 
-def _details(action: str, rng: random.Random, pupils: list[str]) -> dict:
+def _details(action: str, rng: random.Random, pupils: list[str]) -> str:
+    """The canonical JSON text of an entry's details (the few fixed ones are made once)."""
     if action == "authn_login_success":
-        return {"kind": "identified" if rng.random() < 0.95 else "temporary"}
-    if action == "sensitive_read":
-        return {"page": "admin:pupils_pupil_change"}
+        return _IDENTIFIED if rng.random() < 0.95 else _TEMPORARY
     if action == "pupil_merged":
-        return {"in_place": False, "merged_pseudonym": rng.choice(pupils)}
-    if action == "agreement_changed":
-        return {"change": "created", "valid_from": "2026-09-01"}
-    return {}
+        return chain_dumps({"in_place": False, "merged_pseudonym": rng.choice(pupils)})
+    return _FIXED_DETAILS.get(action, "{}")
+
+
+def chain_dumps(value: dict) -> str:
+    from privacy import chain
+
+    return chain.dumps(value)
+
+
+_IDENTIFIED = '{"kind":"identified"}'
+_TEMPORARY = '{"kind":"temporary"}'
+_FIXED_DETAILS = {
+    "sensitive_read": '{"page":"admin:pupils_pupil_change"}',
+    "agreement_changed": '{"change":"created","valid_from":"2026-09-01"}',
+}
 
 
 def _seed_dictionary(values: list[str]) -> dict[str, int]:

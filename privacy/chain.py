@@ -7,8 +7,9 @@ previous entry's hash as 64 lower-case hex characters and the canonical encoding
     <outcome>|<reason>|<request_id>|<details as JSON: sorted keys, no spaces, no \\u escapes>
 
 (one line). No field but the last can contain ``|`` (``privacy.services`` validates their
-alphabets) and the details come last, so the encoding is unambiguous. It is this simple so that
-PostgreSQL computes the very same bytes in ``privacy_log_append`` (migration 0003). The first
+alphabets) and the details come last, so the encoding is unambiguous. PostgreSQL prepends
+``1|<sequence>`` to ``encode_rest`` once the number is assigned (``privacy_log_append``,
+``privacy_log_seal``), so the order of the fields is written here only (``FIELDS``). The first
 entry links to ``GENESIS_HASH``; after pruning, the first remaining entry links to the
 checkpoint's hash.
 """

@@ -1,5 +1,8 @@
 """Writing the privacy log and reading its head.
 
+With ``PRIVACY_LOG_SEALER`` (PostgreSQL), a write is one INSERT into ``privacy_log_pending``
+and ``privacy_log_seal`` chains pending entries later (migration 0007). Without it:
+
 Concurrency: on PostgreSQL every writer calls ``privacy_log_append`` (migration 0006), which
 takes one transaction-scoped advisory lock, reads the head and inserts the next entry, inside
 the caller's transaction if there is one (else as its own). The lock is released at
