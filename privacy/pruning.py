@@ -50,10 +50,16 @@ def privacy_log_partitions(*, ahead: int = 2) -> list[str]:
     for a moment in the middle of the morning rush; the daily prune makes them in advance.
     """
     now = storage.period_of(datetime.now(UTC))
+    names = [storage.partition_name(period) for period in range(now, now + ahead + 1)]
     with connection.cursor() as cursor:
-        for period in range(now, now + ahead + 1):
-            cursor.execute("SELECT privacy_log_partition(%s::smallint)", [period])
-    return [storage.partition_name(period) for period in range(now, now + ahead + 1)]
+        cursor.execute(
+            "SELECT name FROM unnest(%s::text[]) name WHERE to_regclass(name) IS NULL", [names]
+        )
+        missing = {row[0] for row in cursor.fetchall()}
+        for period, name in zip(range(now, now + ahead + 1), names, strict=True):
+            if name in missing:
+                cursor.execute("SELECT privacy_log_partition(%s::smallint)", [period])
+    return names
 
 
 def _prune_partitions(*, older_than: datetime) -> int:
