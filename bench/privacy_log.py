@@ -96,7 +96,7 @@ def _run(args: argparse.Namespace) -> None:
 
     print(_machine())
     print(f"load average at start: {os.getloadavg()[0]:.2f} (1 min)")
-    call_command("migrate", "privacy", "0005_fewer_log_indexes", verbosity=0)
+    call_command("migrate", "privacy", "0007_i12_processing_register", verbosity=0)
     old_head = _seed_old(args.migrate_entries, args.months)
     started = time.perf_counter()
     call_command("migrate", "privacy", verbosity=0)
@@ -106,7 +106,7 @@ def _run(args: argparse.Namespace) -> None:
 
     after = privacy_log_verify()
     print(
-        f"migration 0006 of {args.migrate_entries:,} entries in the old layout: {migrated:.1f} s "
+        f"migration 0008 of {args.migrate_entries:,} entries in the old layout: {migrated:.1f} s "
         f"({migrated / args.migrate_entries * 1e6:.0f} s per million); head before "
         f"{old_head[:12]}, after {after.head.hash[:12]}, verifies: {after.ok}"
     )
@@ -242,7 +242,7 @@ def _seed(count: int, months: int) -> float:
 
 
 def _seed_old(count: int, months: int) -> str:
-    """A valid chain in the layout before issue 15 (migration 0005), dated in the oldest month."""
+    """A valid chain in the layout before issue 15 (migration 0007), dated in the oldest month."""
     from django.db import connection
 
     from privacy import chain

@@ -1,7 +1,7 @@
 """The DPO's searches and the admin's filters over the privacy log, each on an index at scale.
 
 Filters go to the stored columns (``*_code``, ``failed``, ``period``) with constants the planner
-can match against the partial indexes (migration 0006), never to the view's text columns:
+can match against the partial indexes (migration 0008), never to the view's text columns:
 ``subject = '<pseudonym>'`` on the view would join the dictionary first and could not use the
 rare-action or actor indexes. An unknown value matches nothing without touching the log.
 

@@ -1,9 +1,9 @@
 """Writing the privacy log and reading its head.
 
 With ``PRIVACY_LOG_SEALER`` (PostgreSQL), a write is one INSERT into ``privacy_log_pending``
-and ``privacy_log_seal`` chains pending entries later (migration 0007). Without it:
+and ``privacy_log_seal`` chains pending entries later (migration 0009). Without it:
 
-Concurrency: on PostgreSQL every writer calls ``privacy_log_append`` (migration 0006), which
+Concurrency: on PostgreSQL every writer calls ``privacy_log_append`` (migration 0008), which
 takes one transaction-scoped advisory lock, reads the head and inserts the next entry, inside
 the caller's transaction if there is one (else as its own). The lock is released at
 commit or rollback, so an entry rolled back with its transaction leaves neither a gap nor a
@@ -143,7 +143,7 @@ def _text_fields(entry: PrivacyLogEntry) -> dict[str, Any]:
 
 
 def _append_in_postgresql(entry: PrivacyLogEntry) -> None:
-    """One call to ``privacy_log_append`` (migration 0006): lock, hash, insert, move the head.
+    """One call to ``privacy_log_append`` (migration 0008): lock, hash, insert, move the head.
 
     Outside a transaction the call is its own transaction, so the head lock is held for well
     under a millisecond and commits asynchronously (PRIVACY_LOG_SYNCHRONOUS_COMMIT); inside the

@@ -123,25 +123,32 @@ def privacy_log_verify(
         return result
 
 
-def privacy_log_verify_incremental(*, chunk_size: int = 5_000) -> Verification:
+def privacy_log_verify_incremental(
+    *, since: Head | None = None, chunk_size: int = 5_000
+) -> Verification:
     """From the last verified head to the current one; records the new head when whole.
 
-    The daily task (issue "The DPO's workbench") calls this. ``count`` is the number of entries
-    checked in this run; a first run (no verified head yet) walks the whole chain.
+    ``since`` is that head when the caller keeps it (the DPO's daily self-check does);
+    otherwise the last one this function recorded (``PrivacyLogVerification``). Its entry must
+    still be there with the same hash (a truncated tail or a rewritten chain fails here).
+    ``count`` is the number of entries checked in this run; a first run walks the whole chain.
     """
     with _snapshot():
         start = _start()
         if problem := _check_checkpoint(start):
             return Verification(0, start, problem)
-        verified = PrivacyLogVerification.objects.filter(sequence__gt=start.sequence).first()
-        if verified is not None:
-            stored = _stored_hash(verified.sequence)
-            if stored != verified.hash:
+        if since is None:
+            verified = PrivacyLogVerification.objects.filter(sequence__gt=start.sequence).first()
+            since = Head(verified.sequence, verified.hash) if verified else None
+        if since is not None and since.sequence > start.sequence:
+            stored = _stored_hash(since.sequence)
+            if stored != since.hash:
+                kind: Kind = "missing" if stored is None else "changed"
                 problem = Problem(
-                    verified.sequence, "changed", "the last verified entry is gone or changed"
+                    since.sequence, kind, "the last verified entry is not as verified"
                 )
                 return Verification(0, start, problem)
-            start = Head(verified.sequence, verified.hash)
+            start = since
         walked = _walk(start, _last_sequence(start), None, chunk_size)
         result = _verdict(walked, None)
         if result.ok:

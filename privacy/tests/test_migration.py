@@ -1,4 +1,4 @@
-"""Migration 0006 copies an old-layout log without losing or changing an entry."""
+"""Migration 0008 copies an old-layout log without losing or changing an entry."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from privacy.models import PrivacyLogEntry
 from privacy.verification import privacy_log_verify
 
 pytestmark = pytest.mark.django_db
-migration = importlib.import_module("privacy.migrations.0006_i15_compact_partitioned_log")
+migration = importlib.import_module("privacy.migrations.0008_i15_compact_partitioned_log")
 OLD = "privacy_old_layout"
 PUPILS = ["ab" * 32, "cd" * 32, "ef" * 32]
 
 
 def _old_entries(count: int) -> list[dict]:
-    """A valid chain in the layout before 0006 (hex text, previous hash on every row)."""
+    """A valid chain in the layout before 0008 (hex text, previous hash on every row)."""
     entries, prev = [], chain.GENESIS_HASH
     start = datetime(2025, 12, 30, tzinfo=UTC)
     for sequence in range(1, count + 1):

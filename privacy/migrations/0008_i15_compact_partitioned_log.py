@@ -345,7 +345,7 @@ def _insert(connection, rows: list[tuple]) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("privacy", "0005_fewer_log_indexes")]
+    dependencies = [("privacy", "0007_i12_processing_register")]
 
     operations = [
         migrations.SeparateDatabaseAndState(

@@ -94,6 +94,6 @@ def _on_postgresql(sql):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("privacy", "0006_i15_compact_partitioned_log")]
+    dependencies = [("privacy", "0008_i15_compact_partitioned_log")]
 
     operations = [migrations.RunPython(_on_postgresql(FORWARD), _on_postgresql(BACKWARD))]
