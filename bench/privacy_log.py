@@ -58,6 +58,11 @@ def main() -> None:
     )
     parser.add_argument("--database", default=SCRATCH, help="scratch database name")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--only",
+        choices=["prune", "verify", "searches"],
+        help="one step on the database a --keep run left (no seeding, nothing dropped)",
+    )
     parser.add_argument("--child", choices=["verify", "seal"], help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -76,6 +81,9 @@ def main() -> None:
         return
     if args.child == "seal":
         _seal_child()
+        return
+    if args.only:
+        _only(args)
         return
     _recreate(server_url, args.database)
     try:
@@ -135,6 +143,25 @@ def _run(args: argparse.Namespace) -> None:
             )
     _print_incremental()
     _print_prune(args.months)
+    print(f"load average at end: {os.getloadavg()[0]:.2f} (1 min)")
+
+
+def _only(args: argparse.Namespace) -> None:
+    import django
+
+    django.setup()
+    print(_machine())
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (1 min)")
+    if args.only == "searches":
+        _print_searches()
+    elif args.only == "verify":
+        single = _verify_in_child(1)
+        double = _verify_in_child(2)
+        print(_verify_line("verify, 1 process", single))
+        print(_verify_line("verify, 2 processes", double))
+        print(f"verify speedup with 2 processes: {single['seconds'] / double['seconds']:.2f}x")
+    else:
+        _print_prune(args.months)
     print(f"load average at end: {os.getloadavg()[0]:.2f} (1 min)")
 
 
