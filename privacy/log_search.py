@@ -9,7 +9,8 @@ rare-action or actor indexes. An unknown value matches nothing without touching 
   too, which are stored as actor 0);
 - by staff member, system or other actor: ``privacy_log_actor_id`` (partial: actor <> 0);
 - by action: ``privacy_log_rare_action``; the two bulk actions read newest first and skip;
-- failures: ``privacy_log_failed``; a date range: the BRIN on ``created_at`` plus the months;
+- failures: ``privacy_log_failed``; a date range: the BRIN on ``created_at`` and the months
+  give its first and last sequence numbers, then the sequence index pages newest first;
 - by request id: only the last ``REQUEST_ID_MONTHS`` months (no index: request ids are for
   matching application logs, which are kept far shorter than the privacy log).
 """
@@ -20,11 +21,11 @@ import re
 from datetime import UTC, datetime
 
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils.functional import cached_property
 
 from privacy import storage
-from privacy.models import PrivacyLogEntry, PrivacyLogText
+from privacy.models import PrivacyLogEntry, PrivacyLogRecord, PrivacyLogText
 
 REQUEST_ID_MONTHS = 2
 COUNT_LIMIT = 10_000
@@ -79,6 +80,18 @@ def by_dates(entries: QuerySet, start: datetime | None, end: datetime | None) ->
     if start:
         # An entry is filed under its own month or a later one, never an earlier one.
         entries = entries.filter(created_at__gte=start, period__gte=storage.period_of(start))
+        # Newest first within a day of long ago: read the day's sequence numbers off the BRIN
+        # first, or the planner walks the sequence index back from the head (0.7 s at 10 M).
+        span = PrivacyLogRecord.objects.filter(
+            created_at__gte=start, period__gte=storage.period_of(start)
+        )
+        if end:
+            span = span.filter(created_at__lt=end)
+        # "+ 0": an aggregate over the rows the BRIN finds, not a walk of the sequence index.
+        bounds = span.aggregate(low=Min(F("sequence") + 0), high=Max(F("sequence") + 0))
+        if bounds["low"] is None:
+            return entries.none()
+        entries = entries.filter(sequence__gte=bounds["low"], sequence__lte=bounds["high"])
     if end:
         entries = entries.filter(created_at__lt=end)
     return entries
