@@ -113,9 +113,10 @@ def cluster():
         yield data, options, f"postgres://postgres@127.0.0.1:{port}/crash"
     finally:
         subprocess.run(
-            [PG_BIN / "pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True
+            [*AS_OWNER, PG_BIN / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
+            capture_output=True,
         )
-        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def _manage(url: str, *args: str) -> subprocess.CompletedProcess:
