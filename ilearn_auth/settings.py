@@ -446,6 +446,21 @@ if PRIVACY_LOG_RETENTION_DAYS < 1:
 # flush, so concurrent writers do not queue behind each other's fsync; a database crash can
 # lose the last fraction of a second of entries (a tail, never a gap). See docs/decisions.md.
 PRIVACY_LOG_SYNCHRONOUS_COMMIT = env.bool("PRIVACY_LOG_SYNCHRONOUS_COMMIT", default=False)
+# On (default on PostgreSQL with Redis, i.e. with a Celery worker and beat): privacy.log is one
+# durable INSERT into a pending table, and the task privacy.seal_log chains pending entries every
+# PRIVACY_LOG_SEAL_SECONDS; no writer waits for another. Off (SQLite, or no beat to run the
+# sealer): each write chains its entry at once under the head lock. See docs/decisions.md.
+PRIVACY_LOG_SEALER = env.bool("PRIVACY_LOG_SEALER", default=DB_IS_POSTGRES and bool(REDIS_URL))
+PRIVACY_LOG_SEAL_SECONDS = env.float("PRIVACY_LOG_SEAL_SECONDS", default=2.0)
+if PRIVACY_LOG_SEALER and not DB_IS_POSTGRES:
+    raise ImproperlyConfigured("PRIVACY_LOG_SEALER needs PostgreSQL; SQLite chains each write.")
+if PRIVACY_LOG_SEALER:
+    CELERY_BEAT_SCHEDULE["privacy-log-seal"] = {
+        # Every PRIVACY_LOG_SEAL_SECONDS (2 s): chain the entries written since.
+        "task": "privacy.seal_log",
+        "schedule": PRIVACY_LOG_SEAL_SECONDS,
+        "options": {"expires": PRIVACY_LOG_SEAL_SECONDS * 5},
+    }
 
 # --- The DPO's workbench (dpo/) --------------------------------------------------------------
 # Mail: EMAIL_URL through django-environ (smtp://user:password@host:587 with ?tls=True, or
