@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from schools.demo import seed_demo_schools
+from staff.demo import demo_mode, seed_demo_staff
 
 
 class Command(BaseCommand):
@@ -12,4 +13,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         seed_demo_schools()
+        if demo_mode():
+            seed_demo_staff()
+            self.stdout.write("Demo staff: demo-dpo, demo-agreements, demo-support.")
+        else:
+            self.stdout.write("No demo staff: they exist only with DEBUG and LEERID_DEMO on.")
         self.stdout.write("Demo data ready.")
