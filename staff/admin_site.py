@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
 from staff import access
 
@@ -33,6 +34,35 @@ class StaffAdminSite(admin.AdminSite):
         from staff import views
 
         return views.sign_in(request, site=self, extra_context=extra_context)
+
+    def get_app_list(self, request: HttpRequest, app_label=None):
+        """The access review sits with the staff models, for whoever may open it."""
+        app_list = super().get_app_list(request, app_label)
+        if not request.user.has_perm("staff.view_access_review"):
+            return app_list
+        entry = {
+            "name": _("Toegangsoverzicht medewerkers"),
+            "object_name": "AccessReview",
+            "admin_url": reverse("admin:staff_access_review"),
+            "add_url": None,
+            "view_only": True,
+            "perms": {"view": True},
+        }
+        for app in app_list:
+            if app["app_label"] == "staff":
+                app["models"].insert(0, entry)
+                return app_list
+        if app_label in (None, "staff"):
+            app_list.append(
+                {
+                    "name": _("Medewerkers en aanmelden"),
+                    "app_label": "staff",
+                    "app_url": reverse("admin:staff_access_review"),
+                    "has_module_perms": True,
+                    "models": [entry],
+                }
+            )
+        return app_list
 
     def get_urls(self):
         from staff import views

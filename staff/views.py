@@ -116,17 +116,9 @@ def verify_code(request: HttpRequest, *, site) -> HttpResponse:
         if locked:
             _log_failure(request, account, reason="locked_out")
             return _end_and_show_lock(request, site, locked)
-        check = factors.second_factor_check(user=user, code=request.POST.get("code", ""))
-        if check.device is None:
-            _log_failure(request, account, reason=check.reason)
-            locked = lockout.signin_failure_record(
-                account=account, address=address, stage=SignInFailure.Stage.SECOND_FACTOR
-            )
-            if locked:
-                return _end_and_show_lock(request, site, locked)
-            context["error"] = CODE_MESSAGES[check.reason]()
-        else:
-            with transaction.atomic():
+        with transaction.atomic():  # a code is used up only together with the sign-in
+            check = factors.second_factor_check(user=user, code=request.POST.get("code", ""))
+            if check.device is not None:
                 _verified(request, check.device, method=check.method)
                 if check.method == "recovery_code":
                     privacy.log(
@@ -137,7 +129,15 @@ def verify_code(request: HttpRequest, *, site) -> HttpResponse:
                         request_id=getattr(request, "request_id", None),
                     )
                 request.session.save()
+        if check.device is not None:
             return HttpResponseRedirect(_next_url(request))
+        _log_failure(request, account, reason=check.reason)
+        locked = lockout.signin_failure_record(
+            account=account, address=address, stage=SignInFailure.Stage.SECOND_FACTOR
+        )
+        if locked:
+            return _end_and_show_lock(request, site, locked)
+        context["error"] = CODE_MESSAGES[check.reason]()
     return _page(request, site, "staff/second_factor.html", context)
 
 
