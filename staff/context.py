@@ -30,8 +30,3 @@ def current_actor() -> str:
     if user is not None and user.is_authenticated:
         return f"staff:{user.pk}"
     return "system"
-
-
-def current_request_id() -> str | None:
-    request = current_request()
-    return getattr(request, "request_id", None) if request is not None else None

@@ -9,7 +9,7 @@ from django.db import transaction
 import privacy
 from privacy import actions
 from staff import access
-from staff.context import current_actor, current_request_id
+from staff.context import current_actor
 from staff.exceptions import UndertakingMissing
 from staff.models import StaffProfile
 
@@ -31,6 +31,5 @@ def staff_undertaking_record(*, user, signed_on: dt.date | None) -> StaffProfile
             actor=current_actor(),
             subject=f"staff:{user.pk}",
             details={"undertaking_signed_on": signed_on.isoformat() if signed_on else None},
-            request_id=current_request_id(),
         )
     return profile

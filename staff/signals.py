@@ -23,7 +23,7 @@ from django.dispatch import receiver
 import privacy
 from privacy import actions
 from staff import access
-from staff.context import current_actor, current_request_id
+from staff.context import current_actor
 from staff.exceptions import UndertakingMissing
 
 User = get_user_model()
@@ -147,5 +147,4 @@ def _log_change(user_id: int, details: dict) -> None:
         actor=current_actor(),
         subject=f"staff:{user_id}",
         details=details,
-        request_id=current_request_id(),
     )
