@@ -8,6 +8,7 @@ from importlib import import_module
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
@@ -175,3 +176,32 @@ def test_it_signs_out_a_half_signed_in_staff_member(client, support):
     assert response["Location"] == f"{LOGIN}?ended=signed_out"
     assert client.get(CODE)["Location"] == reverse("admin:login")
     assert entries(actions.AUTHN_LOGOUT)[0].subject == f"staff:{support.pk}"
+
+
+def test_it_asks_a_superuser_for_the_second_factor_too(client, django_user_model):
+    """Superusers included: the password alone opens nothing."""
+    root = django_user_model.objects.create_superuser("root", password="a-long-staff-password-1")
+    response = sign_in_password(client, root.username)
+    assert response["Location"] == ENROL
+    assert client.get(reverse("admin:index")).status_code == 302
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 302
+
+
+def test_it_speaks_english_when_asked(client, support, settings):
+    """The code page follows the language switch (Dutch first, English available)."""
+    sign_in_password(client, support.username)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    content = client.get(CODE).content.decode()
+    assert "Type the six-digit code" in content
+    wrong = "000000" if code_for(support) != "000000" else "111111"
+    assert "That code is wrong" in client.post(CODE, {"code": wrong}).content.decode()
+
+
+def test_it_leaves_pupils_sessions_alone(client, db):
+    """A session without a staff sign-in has no staff time-outs (pupils are not affected)."""
+    pupil_like = get_user_model().objects.create_user("pupil-0000")
+    client.force_login(pupil_like)
+    with time_machine.travel(time.time() + 3 * 3600, tick=False):
+        assert "_auth_user_id" in client.session
+        client.get("/healthz")
+        assert "_auth_user_id" in client.session
