@@ -62,7 +62,10 @@ def client_address(request: HttpRequest) -> str:
 
 
 def account_for(username: str) -> Account:
-    user = get_user_model().objects.filter(username=username).first() if username else None
+    # Only a staff account is named by its pseudonym; any other name (a pupil's user, a typo)
+    # is a keyed hash, so a log entry never links a guess to a pupil's account.
+    users = get_user_model().objects.filter(username=username, is_staff=True)
+    user = users.first() if username else None
     if user is not None:
         return Account(key=f"staff:{user.pk}", user=user)
     return Account(key=f"unknown_account:{pseudonymize(username)}", user=None)

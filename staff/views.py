@@ -156,6 +156,7 @@ def enrol(request: HttpRequest, *, site) -> HttpResponse:
         address = lockout.client_address(request)
         locked = lockout.active_lockout(account, address)
         if locked:
+            _log_failure(request, account, reason="locked_out")
             return _end_and_show_lock(request, site, locked)
         with transaction.atomic():
             codes = factors.second_factor_enrol(

@@ -152,3 +152,14 @@ def client_from(address: str):
     from django.test import Client
 
     return Client(REMOTE_ADDR=address)
+
+
+def test_it_refuses_enrolment_during_a_lock(client, db):
+    """A staff member locked while enrolling is signed out and told until when."""
+    newcomer = make_staff("nina-new", "Support", device=False)
+    sign_in_password(client, newcomer.username)
+    client.get("/admin/sign-in/enrol/")
+    responses = [client.post("/admin/sign-in/enrol/", {"code": "abc"}) for _ in range(5)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 429]
+    assert client.get("/admin/sign-in/enrol/")["Location"] == reverse("admin:login")
+    assert entries(actions.AUTHN_LOGIN_LOCK)[0].subject == f"staff:{newcomer.pk}"

@@ -205,3 +205,11 @@ def test_it_leaves_pupils_sessions_alone(client, db):
         assert "_auth_user_id" in client.session
         client.get("/healthz")
         assert "_auth_user_id" in client.session
+
+
+def test_it_logs_a_non_staff_account_like_an_unknown_name(client, django_user_model):
+    """A failed sign-in as a non-staff user (a pupil's account) never names that account."""
+    user = django_user_model.objects.create_user("pupil-1234", password="a-long-staff-password-1")
+    sign_in_password(client, user.username, password="wrong-password-123")
+    [failure] = entries(actions.AUTHN_LOGIN_FAIL)
+    assert failure.subject.startswith("unknown_account:")
