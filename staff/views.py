@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 
 import segno
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.contrib.auth import login as auth_login
@@ -42,8 +43,14 @@ from staff.models import SignInFailure
 from staff.selectors import access_review_rows
 
 ENDED_MESSAGES = {
-    "idle_timeout": lambda: _("Je sessie is beëindigd na 30 minuten zonder activiteit."),
-    "max_age": lambda: _("Je sessie is beëindigd: meld je na 8 uur opnieuw aan."),
+    "idle_timeout": lambda: (
+        _("Je sessie is beëindigd na %(minutes)d minuten zonder activiteit. Meld je opnieuw aan.")
+        % {"minutes": settings.STAFF_SESSION_IDLE_SECONDS // 60}
+    ),
+    "max_age": lambda: (
+        _("Je sessie is beëindigd: na %(hours)d uur meld je je opnieuw aan.")
+        % {"hours": settings.STAFF_SESSION_MAX_SECONDS // 3600}
+    ),
     "no_role": lambda: _(
         "Je account heeft geen rol (meer) in het beheer. Vraag de DPO om je de juiste groep "
         "te geven."
