@@ -46,10 +46,21 @@ def fresh_code(username: str) -> str:
         time.sleep(1)
 
 
+POLICY_VIOLATIONS: list[str] = []
+
+
 def new_page(browser, url: str):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE")
     context.set_default_timeout(10_000)
     page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            POLICY_VIOLATIONS.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.goto(url)
     return page
 
@@ -66,6 +77,7 @@ def entries(action: str, **filters) -> list[PrivacyLogEntry]:
 
 
 def test_staff_sign_in_second_factor_and_lockout_in_a_browser(admin_demo, browser, screenshots):
+    POLICY_VIOLATIONS.clear()
     server, pupil = admin_demo
     base = server.url
     users = {user.username: user for user in get_user_model().objects.filter(is_staff=True)}
@@ -156,3 +168,6 @@ def test_staff_sign_in_second_factor_and_lockout_in_a_browser(admin_demo, browse
     for label in ("aanmelden geblokkeerd", "blokkering opgeheven", "aanmelding geweigerd"):
         assert label in log_page
     dpo_page.screenshot(path=screenshots / "staff-privacy-log.png", full_page=True)
+
+    # 7. Every page worked under the Content-Security-Policy (no inline style or script).
+    assert POLICY_VIOLATIONS == []
