@@ -342,6 +342,7 @@ def _review_csv(rows) -> HttpResponse:
             "active",
             "superuser",
             "groups",
+            "areas",
             "sees_personal_data",
             "second_factor",
             "undertaking_signed_on",

@@ -25,8 +25,8 @@ def make_staff(username: str, *groups: str, device: bool = True, **fields):
         username=username, password=PASSWORD, is_staff=True, **fields
     )
     if set(groups) & {"Support", "DPO"}:
-        undertaking_signed(user)
-        user.groups.set(Group.objects.filter(name__in=groups))
+        undertaking_signed(user)  # personal-data groups need the undertaking first
+    user.groups.set(Group.objects.filter(name__in=groups))
     if device:
         TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
     return user

@@ -32,6 +32,9 @@ def test_it_lists_every_staff_account_and_what_it_may_see(team):
     rows = {row.username: row for row in access_review_rows()}
     assert set(rows) == {"sam-support", "dana-dpo", "ann-agreements"}
     assert rows["sam-support"].groups == ("Support",)
+    assert rows["sam-support"].areas == ("pupils",)
+    assert rows["ann-agreements"].areas == ("schools",)
+    assert "privacy" in rows["dana-dpo"].areas
     assert rows["sam-support"].sees_personal_data
     assert rows["dana-dpo"].sees_personal_data
     assert not rows["ann-agreements"].sees_personal_data
@@ -49,6 +52,7 @@ def test_it_counts_a_superuser_as_seeing_personal_data(db):
     get_user_model().objects.create_superuser("root", password="a-long-staff-password-1")
     [row] = access_review_rows()
     assert row.is_superuser and row.sees_personal_data
+    assert row.areas == ("*",)
 
 
 def test_it_shows_the_dpo_the_page_and_logs_it(client, team):
