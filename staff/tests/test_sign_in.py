@@ -36,6 +36,7 @@ def test_it_asks_for_the_code_after_the_password(client, support, admin_index):
     assert client.get(admin_index)["Location"].startswith(LOGIN)
     pupils = client.get(reverse("admin:pupils_pupil_changelist"))
     assert pupils.status_code == 302
+    assert client.get("/admin/dashboard/").status_code == 302  # the DPO's dashboard too
     assert client.get(LOGIN)["Location"] == CODE
 
 
