@@ -83,6 +83,38 @@ def test_staff_sign_in_second_factor_and_lockout_in_a_browser(admin_demo, browse
     users = {user.username: user for user in get_user_model().objects.filter(is_staff=True)}
 
     # 1. Each demo role: the login page names it; password, then the code.
+    pages = _each_demo_role_signs_in(browser, base, screenshots, users)
+
+    # 2. Without a second factor, a Support member reaches no pupil data: only enrolment.
+    _without_a_second_factor_only_enrolment(browser, base, screenshots, pupil)
+
+    # 3. Five wrong passwords lock demo-support; the right one is then refused.
+    support = users["demo-support"]
+    page = _five_wrong_passwords_lock_out(browser, base, screenshots, support)
+
+    # 4. The DPO sees it in the access review and lifts the lock from the user list.
+    dpo_page = pages["DPO"]
+    _the_dpo_lifts_the_lockout(dpo_page, base, screenshots, support, users)
+
+    # 5. demo-support gets in again, with a fresh code.
+    sign_in(page, "demo-support")
+    page.fill("input[name=code]", fresh_code("demo-support"))
+    page.click("#code-form input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+
+    # 6. The DPO reads every step in the privacy log, by its Dutch labels.
+    dpo_page.goto(f"{base}/admin/privacy/privacylogentry/")
+    log_page = dpo_page.locator("#result_list").inner_text()
+    for label in ("aanmelden geblokkeerd", "blokkering opgeheven", "aanmelding geweigerd"):
+        assert label in log_page
+    dpo_page.screenshot(path=screenshots / "staff-privacy-log.png", full_page=True)
+
+    # 7. Every page worked under the Content-Security-Policy (no inline style or script).
+    assert POLICY_VIOLATIONS == []
+
+
+def _each_demo_role_signs_in(browser, base, screenshots, users) -> dict:
+    """Signs each demo account in (password, then code); its page by role."""
     pages = {}
     for account in DEMO_ACCOUNTS:
         page = new_page(browser, f"{base}/admin/")
@@ -105,8 +137,11 @@ def test_staff_sign_in_second_factor_and_lockout_in_a_browser(admin_demo, browse
     assert {entry.subject for entry in signed_in} == {
         f"staff:{users[a.username].pk}" for a in DEMO_ACCOUNTS
     }
+    return pages
 
-    # 2. Without a second factor, a Support member reaches no pupil data: only enrolment.
+
+def _without_a_second_factor_only_enrolment(browser, base, screenshots, pupil) -> None:
+    pupils_url = f"{base}/admin/pupils/pupil/"
     newcomer = get_user_model().objects.create_user(
         "nina-new", password="a-long-staff-password-1", is_staff=True
     )
@@ -124,8 +159,9 @@ def test_staff_sign_in_second_factor_and_lockout_in_a_browser(admin_demo, browse
     [password_only] = entries(actions.AUTHN_LOGIN_SUCCESS, subject=f"staff:{newcomer.pk}")
     assert password_only.details == {"stage": "password", "second_factor": "none"}
 
-    # 3. Five wrong passwords lock demo-support; the right one is then refused.
-    support = users["demo-support"]
+
+def _five_wrong_passwords_lock_out(browser, base, screenshots, support):
+    """Returns the login page, where demo-support is locked out."""
     page = new_page(browser, f"{base}/admin/login/")
     for _ in range(5):
         sign_in(page, "demo-support", "not-the-password-1")
@@ -137,9 +173,10 @@ def test_staff_sign_in_second_factor_and_lockout_in_a_browser(admin_demo, browse
     failures = entries(actions.AUTHN_LOGIN_FAIL, subject=f"staff:{support.pk}")
     assert [f.reason for f in failures] == ["wrong_password"] * 5 + ["locked_out"]
     assert entries(actions.AUTHN_LOGIN_LOCK, subject=f"staff:{support.pk}")
+    return page
 
-    # 4. The DPO sees it in the access review and lifts the lock from the user list.
-    dpo_page = pages["DPO"]
+
+def _the_dpo_lifts_the_lockout(dpo_page, base, screenshots, support, users) -> None:
     dpo_page.goto(f"{base}/admin/staff/access-review/")
     row = dpo_page.locator("#access-review tr", has_text="demo-support").inner_text()
     assert "ja" in row
@@ -155,19 +192,3 @@ def test_staff_sign_in_second_factor_and_lockout_in_a_browser(admin_demo, browse
         f"staff:{users['demo-dpo'].pk}",
         f"staff:{support.pk}",
     )
-
-    # 5. demo-support gets in again, with a fresh code.
-    sign_in(page, "demo-support")
-    page.fill("input[name=code]", fresh_code("demo-support"))
-    page.click("#code-form input[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
-
-    # 6. The DPO reads every step in the privacy log, by its Dutch labels.
-    dpo_page.goto(f"{base}/admin/privacy/privacylogentry/")
-    log_page = dpo_page.locator("#result_list").inner_text()
-    for label in ("aanmelden geblokkeerd", "blokkering opgeheven", "aanmelding geweigerd"):
-        assert label in log_page
-    dpo_page.screenshot(path=screenshots / "staff-privacy-log.png", full_page=True)
-
-    # 7. Every page worked under the Content-Security-Policy (no inline style or script).
-    assert POLICY_VIOLATIONS == []
