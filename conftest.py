@@ -74,38 +74,9 @@ def celery_worker_process(redis_url, django_db_setup, django_db_blocker):
         "REDIS_URL": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
-    hostname = f"test-worker-{os.getpid()}@%h"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ilearn_auth",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--hostname",
-            hostname,
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    worker = subprocess.Popen(_celery_worker_command(), cwd=ROOT, env=env)
     try:
-        from ilearn_auth.celery import app
-
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if worker.poll() is not None:
-                pytest.fail(f"the Celery worker exited with code {worker.returncode}")
-            if app.control.ping(timeout=1.0):
-                break
-        else:
-            pytest.fail("the Celery worker did not answer a ping within 30 s")
+        _wait_for_the_first_pong(worker)
         yield worker
     finally:
         worker.terminate()
@@ -113,3 +84,36 @@ def celery_worker_process(redis_url, django_db_setup, django_db_blocker):
             worker.wait(timeout=15)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+def _celery_worker_command() -> list[str]:
+    hostname = f"test-worker-{os.getpid()}@%h"
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "ilearn_auth",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "WARNING",
+        "--hostname",
+        hostname,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+def _wait_for_the_first_pong(worker: subprocess.Popen) -> None:
+    """Fails the test if the worker exits or stays silent for 30 s."""
+    from ilearn_auth.celery import app
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            pytest.fail(f"the Celery worker exited with code {worker.returncode}")
+        if app.control.ping(timeout=1.0):
+            return
+    pytest.fail("the Celery worker did not answer a ping within 30 s")

@@ -53,28 +53,9 @@ def access_review_rows() -> list[AccessReviewRow]:
     personal_groups = access.personal_data_group_ids()
     personal_permissions = access.personal_data_permission_ids()
     with_device = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
-    locked = set(
-        Lockout.objects.filter(
-            user__isnull=False, until__gt=timezone.now(), lifted_at__isnull=True
-        ).values_list("user_id", flat=True)
-    )
-    users = (
-        get_user_model()
-        .objects.filter(is_staff=True)
-        .select_related("staff_profile")
-        .prefetch_related(
-            Prefetch(
-                "groups",
-                queryset=Group.objects.order_by("name").prefetch_related(
-                    Prefetch("permissions", queryset=_permissions())
-                ),
-            ),
-            Prefetch("user_permissions", queryset=_permissions()),
-        )
-        .order_by("username")
-    )
+    locked = _locked_user_ids()
     rows = []
-    for user in users:
+    for user in _staff_users():
         group_ids = {group.pk for group in user.groups.all()}
         permissions = [
             *user.user_permissions.all(),
@@ -102,6 +83,33 @@ def access_review_rows() -> list[AccessReviewRow]:
             )
         )
     return rows
+
+
+def _locked_user_ids() -> set[int]:
+    return set(
+        Lockout.objects.filter(
+            user__isnull=False, until__gt=timezone.now(), lifted_at__isnull=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _staff_users():
+    """Staff accounts with their groups and permissions, in one query each."""
+    return (
+        get_user_model()
+        .objects.filter(is_staff=True)
+        .select_related("staff_profile")
+        .prefetch_related(
+            Prefetch(
+                "groups",
+                queryset=Group.objects.order_by("name").prefetch_related(
+                    Prefetch("permissions", queryset=_permissions())
+                ),
+            ),
+            Prefetch("user_permissions", queryset=_permissions()),
+        )
+        .order_by("username")
+    )
 
 
 def _permissions():

@@ -149,17 +149,7 @@ def test_it_hands_a_rolled_back_sequence_to_the_waiting_writer():
             holding.wait(timeout=30)
             # Release only once the second writer is blocked on the advisory lock.
             try:
-                with connection.cursor() as cursor:
-                    for _ in range(100_000):
-                        cursor.execute(
-                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                            " AND NOT granted AND database = ("
-                            "  SELECT oid FROM pg_database WHERE datname = current_database())"
-                        )
-                        if cursor.fetchone()[0]:
-                            break
-                    else:
-                        raise AssertionError("the second writer never waited on the lock")
+                _wait_for_a_writer_waiting_on_the_lock()
             finally:
                 release.set()
 
@@ -170,6 +160,19 @@ def test_it_hands_a_rolled_back_sequence_to_the_waiting_writer():
     )
     assert sequences == [1, 2, 3]
     assert privacy_log_verify().ok
+
+
+def _wait_for_a_writer_waiting_on_the_lock() -> None:
+    with connection.cursor() as cursor:
+        for _ in range(100_000):
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND NOT granted AND database = ("
+                "  SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+            if cursor.fetchone()[0]:
+                return
+    raise AssertionError("the second writer never waited on the lock")
 
 
 @pytest.mark.django_db(transaction=True)
