@@ -241,35 +241,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         postgres.create_database("ilearn_ledger")
         cert, key = _certificate(folder)
         web_port, leerid_port = free_port(), free_port()
-        venv_bin = str(Path(sys.executable).parent)
-        env = {
-            # What the image sets (Dockerfile ENV) and .env would hold.
-            "PATH": f"{venv_bin}:{os.environ['PATH']}",
-            "PYTHONUNBUFFERED": "1",
-            "DJANGO_SETTINGS_MODULE": "ilearn_auth.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "PSEUDONYM_KEY": secrets.token_urlsafe(40),
-            "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{web_port}",
-            "DATABASE_URL": postgres.url("ilearn"),
-            "ERASURE_LEDGER_DATABASE_URL": postgres.url("ilearn_ledger"),
-            "REDIS_URL": redis.url(),
-            "LEERID_ISSUER": f"http://127.0.0.1:{leerid_port}",
-            "ALLOW_INSECURE_LOOPBACK_ISSUER": "true",
-            "LEERID_CLIENT_ID": "ilearn-smoke",
-            "LEERID_CLIENT_SECRET": secrets.token_urlsafe(32),
-            "LOG_FORMAT": "json",
-            "METRICS_ALLOWED_IPS": "127.0.0.1",
-            "STATIC_ROOT": str(folder / "static"),
-            "CELERY_BEAT_SCHEDULE_FILENAME": str(folder / "beat-schedule"),
-            "RETENTION_SCHEDULE_SECONDS": str(SCHEDULE_SECONDS),
-            "RETENTION_SCAN_SIZE": "200",
-            "WEB_CONCURRENCY": "2",
-            # In place of the TLS proxy: gunicorn itself speaks https on a port of ours.
-            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{web_port} --certfile {cert} --keyfile {key}",
-        }
+        env = _stack_env(folder, postgres, redis, web_port, leerid_port, cert, key)
         stack = Stack(
             folder=folder,
             postgres=postgres,
@@ -280,20 +252,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             commands=compose_commands(),
             processes=processes,
         )
-        from demo.leerid import provider_command
-
-        # Not in our environment: its uvicorn would read WEB_CONCURRENCY, for one.
-        stack.start("leerid", provider_command(leerid_port, "127.0.0.1"), base=dict(os.environ))
-        # As the image build does it (Dockerfile RUN ... collectstatic), then Compose's migrate.
-        stack.run(
-            "collectstatic", ["python", "manage.py", "collectstatic", "--noinput"], DEBUG="true"
-        )
-        stack.run("migrate", stack.commands["migrate"])
-        stack.run("seed", ["python", "manage.py", "seed_demo"])
-        stack.start("web", stack.commands["web"])
-        stack.start("worker", stack.commands["worker"])
-        stack.start("beat", stack.commands["beat"])
-        stack.wait_ready()
+        _bring_up(stack)
         stop = threading.Event()
         supervisor = threading.Thread(target=stack.supervise, args=(stop,), daemon=True)
         supervisor.start()
@@ -307,3 +266,53 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             process.wait(timeout=10)
         redis.destroy()
         postgres.destroy()
+
+
+def _stack_env(
+    folder: Path, postgres, redis, web_port: int, leerid_port: int, cert, key
+) -> dict[str, str]:
+    """What the image sets (Dockerfile ENV) and .env would hold, for the stack's processes."""
+    venv_bin = str(Path(sys.executable).parent)
+    return {
+        "PATH": f"{venv_bin}:{os.environ['PATH']}",
+        "PYTHONUNBUFFERED": "1",
+        "DJANGO_SETTINGS_MODULE": "ilearn_auth.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "PSEUDONYM_KEY": secrets.token_urlsafe(40),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{web_port}",
+        "DATABASE_URL": postgres.url("ilearn"),
+        "ERASURE_LEDGER_DATABASE_URL": postgres.url("ilearn_ledger"),
+        "REDIS_URL": redis.url(),
+        "LEERID_ISSUER": f"http://127.0.0.1:{leerid_port}",
+        "ALLOW_INSECURE_LOOPBACK_ISSUER": "true",
+        "LEERID_CLIENT_ID": "ilearn-smoke",
+        "LEERID_CLIENT_SECRET": secrets.token_urlsafe(32),
+        "LOG_FORMAT": "json",
+        "METRICS_ALLOWED_IPS": "127.0.0.1",
+        "STATIC_ROOT": str(folder / "static"),
+        "CELERY_BEAT_SCHEDULE_FILENAME": str(folder / "beat-schedule"),
+        "RETENTION_SCHEDULE_SECONDS": str(SCHEDULE_SECONDS),
+        "RETENTION_SCAN_SIZE": "200",
+        "WEB_CONCURRENCY": "2",
+        # In place of the TLS proxy: gunicorn itself speaks https on a port of ours.
+        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{web_port} --certfile {cert} --keyfile {key}",
+    }
+
+
+def _bring_up(stack: Stack) -> None:
+    """The stand-in LeerID, the image's build steps, Compose's migrate, then the services."""
+    from demo.leerid import provider_command
+
+    # Not in our environment: its uvicorn would read WEB_CONCURRENCY, for one.
+    stack.start("leerid", provider_command(stack.leerid_port, "127.0.0.1"), base=dict(os.environ))
+    # As the image build does it (Dockerfile RUN ... collectstatic), then Compose's migrate.
+    stack.run("collectstatic", ["python", "manage.py", "collectstatic", "--noinput"], DEBUG="true")
+    stack.run("migrate", stack.commands["migrate"])
+    stack.run("seed", ["python", "manage.py", "seed_demo"])
+    stack.start("web", stack.commands["web"])
+    stack.start("worker", stack.commands["worker"])
+    stack.start("beat", stack.commands["beat"])
+    stack.wait_ready()

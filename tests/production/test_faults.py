@@ -145,6 +145,21 @@ def _seed_expired_snapshots(stack: Stack, count: int) -> None:
     )
 
 
+def _purging(stack: Stack) -> bool:
+    return bool(
+        stack.sql(
+            "SELECT 1 FROM retention_retentionrun WHERE status = 'running' "
+            "AND (counts->>'snapshots')::int > 0"
+        )
+    )
+
+
+def _purge_finished(stack: Stack) -> bool:
+    return not stack.sql(
+        "SELECT 1 FROM pupils_identitysnapshot WHERE login_at < now() - interval '365 days'"
+    ) and not stack.sql("SELECT 1 FROM retention_retentionrun WHERE status = 'running'")
+
+
 def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_next_run(stack: Stack):
     """The worker dies inside the snapshot purge; the next run deletes the rest, and the counts
     in RetentionRun and in the privacy log add up to exactly what was deleted."""
@@ -154,16 +169,7 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_next_run(stack: Stack)
     seeded = stack.sql("SELECT now()")[0][0]
     _seed_expired_snapshots(stack, count)
     stack.start("worker", stack.commands["worker"], RETENTION_SCAN_SIZE="10")
-
-    def purging() -> bool:
-        return bool(
-            stack.sql(
-                "SELECT 1 FROM retention_retentionrun WHERE status = 'running' "
-                "AND (counts->>'snapshots')::int > 0"
-            )
-        )
-
-    assert _wait_for(purging, timeout=120, step=0.05), "no snapshot purge started"
+    assert _wait_for(lambda: _purging(stack), timeout=120, step=0.05), "no snapshot purge started"
     stack.kill("worker", signal.SIGKILL)
     left = stack.sql(
         "SELECT count(*) FROM pupils_identitysnapshot WHERE login_at < now() - interval '365 days'"
@@ -171,13 +177,8 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_next_run(stack: Stack)
     assert 0 < left < count, "the kill did not land inside the purge"
 
     stack.start("worker", stack.commands["worker"])
-
-    def finished() -> bool:
-        return not stack.sql(
-            "SELECT 1 FROM pupils_identitysnapshot WHERE login_at < now() - interval '365 days'"
-        ) and not stack.sql("SELECT 1 FROM retention_retentionrun WHERE status = 'running'")
-
-    assert _wait_for(finished, timeout=120), stack.log_path("worker").read_text()[-3000:]
+    finished = _wait_for(lambda: _purge_finished(stack), timeout=120)
+    assert finished, stack.log_path("worker").read_text()[-3000:]
     runs = stack.sql(
         "SELECT id, status, coalesce((counts->>'snapshots')::int, 0) FROM retention_retentionrun"
         " WHERE dry_run = false AND started_at >= %s AND status <> 'skipped'",

@@ -92,20 +92,7 @@ def test_a_restored_backup_verifies_applies_the_periods_and_keeps_erasures(
     """Backup, erase, restore, replay: the erased pupil does not come back."""
     postgres.create_database("ilearn")
     postgres.create_database("ilearn_ledger")
-    # The keys are the same before and after: kept apart from the backups (README, Backups).
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "ilearn_auth.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "PSEUDONYM_KEY": secrets.token_urlsafe(40),
-        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": postgres.url("ilearn"),
-        "ERASURE_LEDGER_DATABASE_URL": postgres.url("ilearn_ledger"),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-    }
-    env.pop("REDIS_URL", None)  # no Redis: the cache and the retention lock stay in-process
+    env = _production_env(postgres)
     migrate = subprocess.run(
         compose_commands()["migrate"], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -147,3 +134,22 @@ def test_a_restored_backup_verifies_applies_the_periods_and_keeps_erasures(
     )
     assert snapshots.split() == [pseudonyms["kept"]]
     assert manage(restored, "verify_privacy_log").returncode == 0
+
+
+def _production_env(postgres: Postgres) -> dict[str, str]:
+    """The settings of production, on the throwaway server, without Redis."""
+    # The keys are the same before and after: kept apart from the backups (README, Backups).
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ilearn_auth.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "PSEUDONYM_KEY": secrets.token_urlsafe(40),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": postgres.url("ilearn"),
+        "ERASURE_LEDGER_DATABASE_URL": postgres.url("ilearn_ledger"),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    env.pop("REDIS_URL", None)  # no Redis: the cache and the retention lock stay in-process
+    return env
