@@ -135,6 +135,18 @@ if DB_IS_POSTGRES:
         DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout_ms}"
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A morning rush on the embedded database (docs/decisions.md): WAL lets readers go on
+    # while one writer writes; BEGIN IMMEDIATE takes the write lock when a transaction starts,
+    # so two logins never both read and then both fail to upgrade to writing ("database is
+    # locked" at once, whatever the timeout); the busy timeout makes writers queue instead.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("DATABASE_BUSY_TIMEOUT", default=10),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ----------------------------------------------------------
