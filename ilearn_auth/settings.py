@@ -200,10 +200,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 
 # --- Retention (retention/policy.py) ---------------------------------------------------------
+
+
+def _retention_days(name: str, *, maximum: int) -> int:
+    """A retention period in days: the protocol's maximum by default, shorter allowed."""
+    days = env.int(name, default=maximum)
+    if not 1 <= days <= maximum:
+        # Longer keeps data the protocol says to delete; 0 would delete every row at once.
+        raise ImproperlyConfigured(
+            f"{name} must be between 1 and {maximum} days (the protocol's maximum); got {days}."
+        )
+    return days
+
+
 # Identity snapshots are deleted this many days after the login that wrote them (protocol: 1 year).
-RETENTION_SNAPSHOT_DAYS = env.int("RETENTION_SNAPSHOT_DAYS", default=365)
+RETENTION_SNAPSHOT_DAYS = _retention_days("RETENTION_SNAPSHOT_DAYS", maximum=365)
 # Pupil accounts are deleted this many days after their last login (protocol: 3 years).
-RETENTION_ACCOUNT_DAYS = env.int("RETENTION_ACCOUNT_DAYS", default=1095)
+RETENTION_ACCOUNT_DAYS = _retention_days("RETENTION_ACCOUNT_DAYS", maximum=1095)
 # Each purge batch (one short transaction) looks at this many primary keys ...
 RETENTION_SCAN_SIZE = env.int("RETENTION_SCAN_SIZE", default=20000)
 # ... and deletes at most this many accounts (or privacy-log entries). See docs/performance.md.
