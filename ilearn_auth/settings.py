@@ -250,7 +250,8 @@ LEERID_CLIENT_SECRET = env.str(
 LEERID_CLIENT_AUTH = env.str("LEERID_CLIENT_AUTH", default="client_secret_basic")
 LEERID_PRIVATE_KEY = env.str("LEERID_PRIVATE_KEY", default="", multiline=True)
 LEERID_PRIVATE_KEY_ID = env.str("LEERID_PRIVATE_KEY_ID", default="")
-LEERID_SCOPES = env.str("LEERID_SCOPES", default="openid profile vo ov_leerling")
+# The least that yields the protocol's article 3 data (what each scope brings: .env.example).
+LEERID_SCOPES = env.str("LEERID_SCOPES", default="openid profile ov_leerling")
 # Public LeerID integrations report pupil tokens without `sub`; pupils are keyed on LeerID keys.
 LEERID_REQUIRE_SUB = env.bool("LEERID_REQUIRE_SUB", default=False)
 LEERID_USE_USERINFO = env.bool("LEERID_USE_USERINFO", default=True)
