@@ -68,11 +68,22 @@ def test_it_shows_support_the_names_and_logs_the_view(support, pupil):
     assert response.status_code == 200
     content = response.content.decode()
     assert "Voorbeeldig" in content
-    assert pupil.claims.leer_id_uuid in content
     entry = PrivacyLogEntry.objects.get(action="sensitive_read")
     assert entry.subject == pupil.pseudonym
     assert entry.actor.startswith("staff:")
     assert entry.details == {"page": "admin:pupils_pupil_change"}
+
+
+@pytest.mark.parametrize("group", ["Support", "DPO"])
+def test_it_shows_keys_only_as_fingerprints(client, pupil, group):
+    """The detail page shows the start of each key's pseudonym, never a key in any spelling."""
+    client.force_login(staff(f"{group.lower()}-viewer", groups=[group]))
+    content = client.get(change_url(pupil)).content.decode().lower()
+    claims = pupil.claims
+    for key in (claims.leer_id_uuid, claims.account_uuid, *claims.historiek_account_uuids):
+        assert key not in content
+        assert key.replace("-", "") not in content
+        assert pseudonymize(key)[:12] in content
 
 
 def test_it_hides_names_without_the_snapshot_permission(client, pupil):
