@@ -194,6 +194,20 @@ class PupilAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
+    # --- No django_admin_log rows about pupils ------------------------------------------------
+    # A LogEntry keeps str(pupil) (a pseudonym prefix) forever, out of reach of the retention
+    # rules. Pupils are read-only here; their erasure is in the privacy log (sensitive_delete,
+    # with the DPO's retention), which is the record the protocol asks for.
+
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return []
+
     def delete_model(self, request: HttpRequest, obj: Pupil) -> None:
         # The user goes too (it cascades to the pupil): no orphan account is left behind.
         pupil_erase(pupil=obj, actor=staff_actor(request.user))

@@ -22,7 +22,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -217,6 +219,7 @@ def _pupil_merge(temporary: Pupil, *, into: Pupil) -> None:
     )
     # Deleting the user cascades to the pupil and what it owns (its snapshot).
     get_user_model().objects.filter(pk=temporary.user_id).delete()
+    pupil_admin_log_forget(pupil_ids=[temporary.pk], user_ids=[temporary.user_id])
     logger.info(
         "temporary pupil %s merged into %s", short(temporary.pseudonym), short(into.pseudonym)
     )
@@ -300,7 +303,23 @@ def pupil_erase(*, pupil: Pupil, actor: str) -> None:
     if user_id is None:
         return  # already gone (merged, erased or purged meanwhile)
     get_user_model().objects.filter(pk=user_id).delete()
+    pupil_admin_log_forget(pupil_ids=[pupil.pk], user_ids=[user_id])
     privacy.log("sensitive_delete", actor=actor, subject=pupil.pseudonym)
+
+
+def pupil_admin_log_forget(*, pupil_ids: Iterable[int], user_ids: Iterable[int]) -> int:
+    """Delete the ``django_admin_log`` rows about these pupils and their users; how many.
+
+    The admin writes none about pupils (``PupilAdmin``), but older versions did ("leerling
+    <pseudonym prefix>"): when an account goes (erasure, merge, the 3-year rule), they go too.
+    """
+    pupil_type = ContentType.objects.get_for_model(Pupil)
+    user_type = ContentType.objects.get_for_model(get_user_model())
+    deleted, _ = LogEntry.objects.filter(
+        Q(content_type=pupil_type, object_id__in=[str(pk) for pk in pupil_ids])
+        | Q(content_type=user_type, object_id__in=[str(pk) for pk in user_ids])
+    ).delete()
+    return deleted
 
 
 # --- Encryption keys ------------------------------------------------------------------------

@@ -69,3 +69,43 @@ def test_it_encrypts_the_keys_of_existing_snapshots(at_latest_afterwards):
     snapshot = apps.get_model("pupils", "IdentitySnapshot").objects.get()
     assert (snapshot.leer_id_uuid, snapshot.account_uuid) == (leer_id, account)
     assert snapshot.historiek_account_uuids == [str(old)]
+
+
+def test_it_deletes_the_admin_log_rows_about_pupils(at_latest_afterwards):
+    """Rows about pupils and their users go; rows about staff and schools stay."""
+    admin = [
+        ("admin", "0003_logentry_add_action_flag_choices"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+    apps = migrate([("pupils", "0004_i10_encrypted_snapshot_keys"), *admin])
+    user_model = apps.get_model("auth", "User")
+    content_type = apps.get_model("contenttypes", "ContentType")
+    log_entry = apps.get_model("admin", "LogEntry")
+    staff = user_model.objects.create(username="dana-dpo", is_staff=True)
+    pupil_user = user_model.objects.create(username="pupil-" + "0" * 32)
+    pupil = apps.get_model("pupils", "Pupil").objects.create(
+        pseudonym="b" * 64, kind="identified", user=pupil_user, last_login_at=timezone.now()
+    )
+    pupil_type, _ = content_type.objects.get_or_create(app_label="pupils", model="pupil")
+    user_type, _ = content_type.objects.get_or_create(app_label="auth", model="user")
+    school_type, _ = content_type.objects.get_or_create(app_label="schools", model="school")
+
+    def entry(type_, object_id, repr_):
+        log_entry.objects.create(
+            user=staff,
+            content_type=type_,
+            object_id=object_id,
+            object_repr=repr_,
+            action_flag=3,
+            action_time=timezone.now(),
+        )
+
+    entry(pupil_type, str(pupil.pk), "leerling bbbbbbbbbbbb")
+    entry(pupil_type, "999", "leerling cccccccccccc")  # a pupil erased long ago
+    entry(user_type, str(pupil_user.pk), pupil_user.username)
+    entry(user_type, str(staff.pk), "dana-dpo")
+    entry(school_type, "1", "012345 Testschool")
+
+    apps = migrate([("pupils", "0005_i10_forget_admin_log_about_pupils"), *admin])
+    left = apps.get_model("admin", "LogEntry").objects.values_list("object_repr", flat=True)
+    assert sorted(left) == ["012345 Testschool", "dana-dpo"]
