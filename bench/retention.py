@@ -189,7 +189,7 @@ def _raw_delete(url: str, rule: str, now: datetime) -> dict:
     from django.db import connection
 
     from retention import policy
-    from retention.services import user_cascade_statements
+    from retention.cascade import user_cascade_statements
 
     cutoff = policy.rule(rule).cutoff(now)
     if rule == "snapshots":

@@ -68,8 +68,8 @@ def _analyze() -> None:
 
 def _run(args: argparse.Namespace) -> None:
     from schools.access import schools_with_agreement_in_force
+    from schools.agreement_import import agreements_import
     from schools.models import Agreement, School
-    from schools.services import agreements_import
 
     today = dt.date(2026, 11, 29)
     n = args.schools

@@ -1,4 +1,7 @@
-"""The retention purges: plain functions shared by the Celery tasks and ``run_retention``.
+"""The retention run and its purges, shared by the Celery tasks and ``run_retention``.
+
+``retention_run`` applies the rules under the retention lock and records the run; each rule
+is a purge function below (``PURGES``, at the end).
 
 The purges walk their table in primary-key ranges: each batch, one short transaction, finds
 the key ``RETENTION_SCAN_SIZE`` keys further on (an index-only walk) and deletes the expired
@@ -21,17 +24,15 @@ from datetime import datetime
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
-from django.db.models.deletion import get_candidate_relations_to_delete
 from django.utils import timezone
 
 import privacy
-from privacy import retention as privacy_retention
-from privacy.models import PrivacyLogEntry
+from privacy.pruning import privacy_log_prune
+from privacy.selectors import privacy_log_count_before
 from pupils.models import IdentitySnapshot, Pupil
 from retention import policy
-from retention.exceptions import RetentionError
+from retention.cascade import user_cascade_statements, with_ids
 from retention.locking import retention_lock
 from retention.models import RetentionRun
 from retention.signals import pupils_purging
@@ -43,6 +44,117 @@ logger = logging.getLogger(__name__)
 
 # Called after each committed batch with (rule name, rows in the batch, seconds the batch took).
 Progress = Callable[[str, int, float], None]
+# Called once per rule before it starts, with (rule name, rows it finds expired): a COUNT.
+Expected = Callable[[str, int], None]
+
+
+def retention_run(
+    *,
+    rules: Iterable[str] | None = None,
+    dry_run: bool = False,
+    trigger: str = "task",
+    progress: Progress | None = None,
+    expected: Expected | None = None,
+) -> RetentionRun:
+    """Apply the given rules (default: all, in policy order) under the retention lock.
+
+    Records a ``RetentionRun`` and writes one ``retention_purge`` privacy-log entry with the
+    counts. When another run holds the lock, records this one as skipped and returns. On an
+    error the run is recorded as failed and the exception re-raised (Celery retries on it).
+    ``progress`` hears of every committed batch; ``expected`` (progress bars) first hears
+    how many rows each rule finds expired, which costs a count.
+    """
+    names = _ordered(rules)
+    with retention_lock() as acquired:
+        if not acquired:
+            logger.warning("retention run skipped: another run holds the lock")
+            return _record_skipped(names, dry_run=dry_run, trigger=trigger)
+        run = _record_started(names, dry_run=dry_run, trigger=trigger)
+        current = ""
+        try:
+            for current in names:
+                if expected is not None:
+                    expected(current, PURGES[current](dry_run=True))
+                run.counts[current] = PURGES[current](dry_run=dry_run, progress=progress)
+                # Saved per rule, so a run killed later still shows what it did.
+                RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
+                logger.info("retention rule %s: %s rows", current, run.counts[current])
+        except Exception as exc:
+            run.status = RetentionRun.Status.FAILED
+            run.error = f"{current}: {type(exc).__name__}"[:200]
+            logger.exception("retention rule %s failed", current)
+            _finish(run)
+            raise
+        run.status = RetentionRun.Status.SUCCESS
+        _finish(run)
+        return run
+
+
+def _record_started(names: list[str], *, dry_run: bool, trigger: str) -> RetentionRun:
+    # We hold the lock, so any run still marked running died without finishing.
+    RetentionRun.objects.filter(status=RetentionRun.Status.RUNNING).update(
+        status=RetentionRun.Status.INTERRUPTED
+    )
+    return RetentionRun.objects.create(
+        started_at=timezone.now(),
+        dry_run=dry_run,
+        rules=names,
+        status=RetentionRun.Status.RUNNING,
+        trigger=trigger,
+    )
+
+
+def _record_skipped(names: list[str], *, dry_run: bool, trigger: str) -> RetentionRun:
+    run = RetentionRun.objects.create(
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        dry_run=dry_run,
+        rules=names,
+        status=RetentionRun.Status.SKIPPED,
+        trigger=trigger,
+    )
+    _log(run)
+    return run
+
+
+def _ordered(rules: Iterable[str] | None) -> list[str]:
+    if rules is None:
+        return list(policy.RULE_ORDER)
+    asked = set(rules)
+    for name in asked:
+        policy.rule(name)  # raises ValueError on an unknown name
+    return [name for name in policy.RULE_ORDER if name in asked]
+
+
+def _finish(run: RetentionRun) -> None:
+    run.finished_at = timezone.now()
+    try:
+        run.save(update_fields=["finished_at", "status", "error", "counts"])
+        _log(run)
+    except Exception:
+        # The database may be what failed: the original error matters more than this record.
+        logger.exception("could not record the end of retention run %s", run.pk)
+
+
+def _log(run: RetentionRun) -> None:
+    """One privacy-log entry per run: counts and outcome, never who."""
+    privacy.log(
+        "retention_purge",
+        actor="system",
+        outcome="success" if run.status == RetentionRun.Status.SUCCESS else "failure",
+        reason="" if run.status == RetentionRun.Status.SUCCESS else run.status,
+        details={
+            "run": run.pk,
+            "dry_run": run.dry_run,
+            "rules": run.rules,
+            "counts": run.counts,
+            "status": run.status,
+            "trigger": run.trigger,
+        },
+    )
+
+
+# --- The purges, one per rule ------------------------------------------------------------------
 
 
 def snapshot_purge_expired(
@@ -120,16 +232,7 @@ def account_purge_inactive(
             )
             rows = cursor.fetchall()
             if rows:
-                keys = {
-                    "pupil_ids": [pupil_id for pupil_id, _, _ in rows],
-                    "user_ids": [user_id for _, user_id, _ in rows],
-                }
-                # Receivers run in this transaction: if one fails, the batch rolls back whole.
-                pupils_purging.send(
-                    sender=Pupil, public_ids=[_as_uuid(value) for _, _, value in rows]
-                )
-                for sql in statements:
-                    cursor.execute(*_with_ids(sql, keys))
+                _delete_pupils(cursor, rows, statements)
         total += len(rows)
         _report(progress, policy.ACCOUNTS, len(rows), started)
         if len(rows) == size:
@@ -141,6 +244,18 @@ def account_purge_inactive(
             low = high
     _clear_expired_sessions()
     return total
+
+
+def _delete_pupils(cursor, rows: list[tuple], statements: list[str]) -> None:
+    """Delete a batch of (pupil key, user key, public id) rows with all that hangs on them."""
+    keys = {
+        "pupil_ids": [pupil_id for pupil_id, _, _ in rows],
+        "user_ids": [user_id for _, user_id, _ in rows],
+    }
+    # Receivers run in this transaction: if one fails, the batch rolls back whole.
+    pupils_purging.send(sender=Pupil, public_ids=[_as_uuid(value) for _, _, value in rows])
+    for sql in statements:
+        cursor.execute(*with_ids(sql, keys))
 
 
 def _range_end(cursor, table: str, pk: str, low: object, scan: int) -> object:
@@ -165,7 +280,7 @@ def _range(pk: str, low: object, high: object) -> tuple[str, list]:
     return sql, params
 
 
-def privacy_log_prune(
+def privacy_log_purge_expired(
     *,
     cutoff: datetime | None = None,
     batch_size: int | None = None,
@@ -177,142 +292,11 @@ def privacy_log_prune(
     cutoff = cutoff or policy.rule(policy.PRIVACY_LOG).cutoff()
     if dry_run:
         # An upper bound: the prune removes only the chain's prefix older than the cutoff.
-        return PrivacyLogEntry.objects.filter(created_at__lt=cutoff).count()
+        return privacy_log_count_before(cutoff=cutoff)
     started = time.monotonic()
-    pruned = privacy_retention.privacy_log_prune(
-        older_than=cutoff, batch_size=batch_size or policy.batch_size()
-    )
+    pruned = privacy_log_prune(older_than=cutoff, batch_size=batch_size or policy.batch_size())
     _report(progress, policy.PRIVACY_LOG, pruned, started)
     return pruned
-
-
-PURGES: dict[str, Callable[..., int]] = {
-    policy.ACCOUNTS: account_purge_inactive,
-    policy.SNAPSHOTS: snapshot_purge_expired,
-    policy.PRIVACY_LOG: privacy_log_prune,
-}
-
-
-def retention_run(
-    *,
-    rules: Iterable[str] | None = None,
-    dry_run: bool = False,
-    trigger: str = "task",
-    progress: Progress | None = None,
-) -> RetentionRun:
-    """Apply the given rules (default: all, in policy order) under the retention lock.
-
-    Records a ``RetentionRun`` and writes one ``retention_purge`` privacy-log entry with the
-    counts. When another run holds the lock, records this one as skipped and returns. On an
-    error the run is recorded as failed and the exception re-raised (Celery retries on it).
-    """
-    names = _ordered(rules)
-    with retention_lock() as acquired:
-        if not acquired:
-            logger.warning("retention run skipped: another run holds the lock")
-            run = RetentionRun.objects.create(
-                started_at=timezone.now(),
-                finished_at=timezone.now(),
-                dry_run=dry_run,
-                rules=names,
-                status=RetentionRun.Status.SKIPPED,
-                trigger=trigger,
-            )
-            _log(run)
-            return run
-        # We hold the lock, so any run still marked running died without finishing.
-        RetentionRun.objects.filter(status=RetentionRun.Status.RUNNING).update(
-            status=RetentionRun.Status.INTERRUPTED
-        )
-        run = RetentionRun.objects.create(
-            started_at=timezone.now(),
-            dry_run=dry_run,
-            rules=names,
-            status=RetentionRun.Status.RUNNING,
-            trigger=trigger,
-        )
-        current = ""
-        try:
-            for current in names:
-                run.counts[current] = PURGES[current](dry_run=dry_run, progress=progress)
-                # Saved per rule, so a run killed later still shows what it did.
-                RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
-                logger.info("retention rule %s: %s rows", current, run.counts[current])
-        except Exception as exc:
-            run.status = RetentionRun.Status.FAILED
-            run.error = f"{current}: {type(exc).__name__}"[:200]
-            logger.exception("retention rule %s failed", current)
-            _finish(run)
-            raise
-        run.status = RetentionRun.Status.SUCCESS
-        _finish(run)
-        return run
-
-
-def user_cascade_statements() -> list[str]:
-    """The SQL that deletes a batch of users with everything that depends on them, children
-    before parents, following each relation's ``on_delete`` as Django's collector would.
-
-    Each statement holds one placeholder: ``{user_ids}`` or ``{pupil_ids}``, the batch's keys
-    (the pupils' keys are known too, which spares their children a join). Built from the
-    models, so a model another app adds with a foreign key to ``User`` or ``Pupil`` (or to
-    anything below them) is covered without touching this code.
-    """
-    user_model = get_user_model()
-    statements: list[str] = []
-    _cascade(user_model, f"{_quoted_pk(user_model)} {{user_ids}}", statements, seen=())
-    return statements
-
-
-# Models whose rows in a batch are known by key: their rows are selected by that key directly.
-_KNOWN = {Pupil: "pupil_ids"}
-
-
-def _cascade(model: type[models.Model], where: str, statements: list[str], *, seen: tuple) -> None:
-    """Append the statements for rows of ``model`` matching ``where``, dependants first."""
-    if model in seen:
-        raise RetentionError(f"a cycle of CASCADE relations through {model._meta.label}")
-    quote = connection.ops.quote_name
-    for relation in get_candidate_relations_to_delete(model._meta):
-        field = relation.field
-        child = relation.related_model
-        on_delete = field.remote_field.on_delete
-        target = field.target_field
-        if on_delete is models.CASCADE and child in _KNOWN and len(seen) == 0:
-            # The batch's pupils are exactly the users' pupils (a one-to-one): use their keys.
-            child_where = f"{_quoted_pk(child)} {{{_KNOWN[child]}}}"
-        elif target.primary_key and (len(seen) == 0 or model in _KNOWN):
-            # Straight from the batch's keys: no need to go through the parent table.
-            key = "user_ids" if len(seen) == 0 else _KNOWN[model]
-            child_where = f"{quote(field.column)} {{{key}}}"
-        else:
-            child_where = (
-                f"{quote(field.column)} IN (SELECT {quote(target.column)} "  # noqa: S608
-                f"FROM {quote(model._meta.db_table)} WHERE {where})"
-            )
-        if on_delete is models.CASCADE:
-            _cascade(child, child_where, statements, seen=(*seen, model))
-        elif on_delete is models.SET_NULL:
-            statements.append(
-                f"UPDATE {quote(child._meta.db_table)} SET {quote(field.column)} = NULL "  # noqa: S608
-                f"WHERE {child_where}"
-            )
-        elif on_delete is not models.DO_NOTHING:
-            raise RetentionError(
-                f"{child._meta.label}.{field.name} has on_delete={on_delete.__name__}: "
-                "the account purge only follows CASCADE, SET_NULL and DO_NOTHING"
-            )
-    statements.append(f"DELETE FROM {quote(model._meta.db_table)} WHERE {where}")  # noqa: S608
-
-
-def _with_ids(sql: str, keys: dict[str, list]) -> tuple[str, list]:
-    (name,) = (name for name in keys if f"{{{name}}}" in sql)
-    ids = keys[name]
-    if connection.vendor == "postgresql":
-        # One array parameter: one plan whatever the batch size.
-        return sql.replace(f"{{{name}}}", "= ANY(%s)"), [ids]
-    placeholders = ", ".join(["%s"] * len(ids))
-    return sql.replace(f"{{{name}}}", f"IN ({placeholders})"), ids
 
 
 def _names(model: type[models.Model], moment_field: str) -> tuple[str, str, str]:
@@ -322,10 +306,6 @@ def _names(model: type[models.Model], moment_field: str) -> tuple[str, str, str]
         quote(model._meta.pk.column),
         quote(model._meta.get_field(moment_field).column),
     )
-
-
-def _quoted_pk(model: type[models.Model]) -> str:
-    return connection.ops.quote_name(model._meta.pk.column)
 
 
 def _db_datetime(value: datetime) -> object:
@@ -358,38 +338,8 @@ def _clear_expired_sessions() -> None:
         engine.SessionStore.clear_expired()
 
 
-def _ordered(rules: Iterable[str] | None) -> list[str]:
-    if rules is None:
-        return list(policy.RULE_ORDER)
-    asked = set(rules)
-    for name in asked:
-        policy.rule(name)  # raises ValueError on an unknown name
-    return [name for name in policy.RULE_ORDER if name in asked]
-
-
-def _finish(run: RetentionRun) -> None:
-    run.finished_at = timezone.now()
-    try:
-        run.save(update_fields=["finished_at", "status", "error", "counts"])
-        _log(run)
-    except Exception:
-        # The database may be what failed: the original error matters more than this record.
-        logger.exception("could not record the end of retention run %s", run.pk)
-
-
-def _log(run: RetentionRun) -> None:
-    """One privacy-log entry per run: counts and outcome, never who."""
-    privacy.log(
-        "retention_purge",
-        actor="system",
-        outcome="success" if run.status == RetentionRun.Status.SUCCESS else "failure",
-        reason="" if run.status == RetentionRun.Status.SUCCESS else run.status,
-        details={
-            "run": run.pk,
-            "dry_run": run.dry_run,
-            "rules": run.rules,
-            "counts": run.counts,
-            "status": run.status,
-            "trigger": run.trigger,
-        },
-    )
+PURGES: dict[str, Callable[..., int]] = {
+    policy.ACCOUNTS: account_purge_inactive,
+    policy.SNAPSHOTS: snapshot_purge_expired,
+    policy.PRIVACY_LOG: privacy_log_purge_expired,
+}

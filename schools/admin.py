@@ -1,14 +1,13 @@
 """The admin for the Agreements and DPO groups: schools, agreements, import, what expires.
 
-Every save and delete here writes ``agreement_changed`` to the privacy log (field names only)
-and a LogEntry on the agreement itself, so its history page shows changes made inline too.
+Every save, delete and action here goes through ``schools.services``, which writes the
+``agreement_changed`` privacy-log entry; the admin adds a LogEntry on the agreement itself, so
+its history page shows changes made inline and by actions too.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
-import datetime as dt
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -17,11 +16,10 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from schools.access import BRUSSELS
+from schools.admin_actions import csv_response, end_today, reactivate, suspend, today_in_brussels
+from schools.agreement_import import agreements_import
 from schools.forms import ImportForm
 from schools.models import Agreement, School
 from schools.selectors import (
@@ -31,34 +29,18 @@ from schools.selectors import (
     agreement_state,
     agreement_state_q,
     agreements_expiring,
+    agreements_overlapping,
     in_force_q,
     schools_in_state,
 )
-from schools.services import actor_key, agreements_import, change, school_change_log
+from schools.services import (
+    agreement_delete,
+    agreement_save,
+    school_delete,
+    school_save,
+)
 
 IMPORT_SESSION_KEY = "schools_import_checked"
-
-
-def _today() -> dt.date:
-    return timezone.localdate(timezone=BRUSSELS)
-
-
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with = + - @ is a formula to a spreadsheet: make it plain text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # so spreadsheets read it as UTF-8
-    # Semicolons: Excel in Belgian and Dutch locales splits on them when opening a CSV.
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_csv_cell(value) for value in row])
-    return response
 
 
 def _warn_once(request: HttpRequest, text: str) -> None:
@@ -86,8 +68,8 @@ def _warn_overlaps(request: HttpRequest, agreement: Agreement) -> None:
 def _warn_school_overlaps(request: HttpRequest, school: School) -> None:
     agreements = list(school.agreements.order_by("valid_from"))
     for i, agreement in enumerate(agreements):
-        end = agreement.valid_until or dt.date.max
-        others = [other for other in agreements[i + 1 :] if other.valid_from <= end]
+        # Each pair once: an agreement against those starting after it.
+        others = agreements_overlapping(agreement, agreements[i + 1 :])
         if others:
             _warn_once(request, _overlap_text(agreement, others))
 
@@ -102,7 +84,7 @@ class AgreementStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in self.states:
-            return queryset.filter(agreement_state_q(self.value(), on=_today()))
+            return queryset.filter(agreement_state_q(self.value(), on=today_in_brussels()))
         return queryset
 
 
@@ -112,33 +94,8 @@ class SchoolStateFilter(AgreementStateFilter):
 
     def queryset(self, request, queryset):
         if self.value() in self.states:
-            return schools_in_state(self.value(), on=_today(), queryset=queryset)
+            return schools_in_state(self.value(), on=today_in_brussels(), queryset=queryset)
         return queryset
-
-
-class ChangeLoggingMixin:
-    """Privacy-log entries for saves and deletes made through this admin."""
-
-    log_object = ""
-
-    def _log(self, request, obj, operation: str, fields, **extra) -> None:
-        school = obj if isinstance(obj, School) else obj.school
-        school_change_log(
-            school_number=school.instellingsnummer,
-            actor=actor_key(request.user),
-            via="admin",
-            changes=[change(self.log_object, operation, fields, obj.pk)],
-            **extra,
-        )
-
-    def delete_model(self, request, obj):
-        self._log(request, obj, "delete", [])
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self._log(request, obj, "delete", [])
-        super().delete_queryset(request, queryset)
 
 
 class AgreementInline(admin.TabularInline):
@@ -153,12 +110,11 @@ class AgreementInline(admin.TabularInline):
     def state_label(self, obj: Agreement) -> str:
         if obj.pk is None:
             return "-"
-        return State.LABELS[agreement_state(obj, on=_today())]
+        return State.LABELS[agreement_state(obj, on=today_in_brussels())]
 
 
 @admin.register(School)
-class SchoolAdmin(ChangeLoggingMixin, admin.ModelAdmin):
-    log_object = "school"
+class SchoolAdmin(admin.ModelAdmin):
     list_display = ("instellingsnummer", "name", "town", "education_level", "in_force_today")
     list_display_links = ("instellingsnummer", "name")
     search_fields = ("instellingsnummer", "name", "town")
@@ -173,7 +129,7 @@ class SchoolAdmin(ChangeLoggingMixin, admin.ModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request):
-        in_force = Agreement.objects.filter(in_force_q(_today()), school=OuterRef("pk"))
+        in_force = Agreement.objects.filter(in_force_q(today_in_brussels()), school=OuterRef("pk"))
         return super().get_queryset(request).annotate(_in_force=Exists(in_force))
 
     @admin.display(description=_("van kracht vandaag"), boolean=True, ordering="_in_force")
@@ -181,12 +137,24 @@ class SchoolAdmin(ChangeLoggingMixin, admin.ModelAdmin):
         return obj._in_force
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if not change or form.changed_data:
-            extra = {}
-            if change and "instellingsnummer" in form.changed_data:
-                extra["previous_school_number"] = form.initial["instellingsnummer"]
-            self._log(request, obj, "change" if change else "create", form.changed_data, **extra)
+        previous = None
+        if change and "instellingsnummer" in form.changed_data:
+            previous = form.initial["instellingsnummer"]
+        school_save(
+            school=obj,
+            actor=request.user,
+            fields=form.changed_data,
+            created=not change,
+            previous_number=previous,
+        )
+
+    def delete_model(self, request, obj):
+        school_delete(school=obj, actor=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for school in queryset:
+            school_delete(school=school, actor=request.user)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
@@ -200,30 +168,17 @@ class SchoolAdmin(ChangeLoggingMixin, admin.ModelAdmin):
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)
         for agreement in formset.deleted_objects:
-            self._log_agreement(request, agreement, "delete", [])
-            self.log_deletions(request, [agreement])
-            agreement.delete()
+            self.log_deletions(request, [agreement])  # while it still has its key
+            agreement_delete(agreement=agreement, actor=request.user)
         for agreement, fields in formset.changed_objects:
-            agreement.updated_by = request.user
-            agreement.save()
-            self._log_agreement(request, agreement, "change", fields)
+            agreement_save(agreement=agreement, actor=request.user, fields=fields, created=False)
             self.log_change(request, agreement, [{"changed": {"fields": fields}}])
         for agreement in formset.new_objects:
-            agreement.created_by = agreement.updated_by = request.user
-            agreement.save()
-            self._log_agreement(request, agreement, "create", formset.form.base_fields)
+            fields = formset.form.base_fields
+            agreement_save(agreement=agreement, actor=request.user, fields=fields, created=True)
             self.log_addition(request, agreement, [{"added": {}}])
         for agreement in [*formset.new_objects, *(a for a, _f in formset.changed_objects)]:
             _warn_overlaps(request, agreement)
-
-    def _log_agreement(self, request, agreement, operation, fields) -> None:
-        fields = [name for name in fields if name != "id"]
-        school_change_log(
-            school_number=agreement.school.instellingsnummer,
-            actor=actor_key(request.user),
-            via="admin",
-            changes=[change("agreement", operation, fields, agreement.pk)],
-        )
 
     @admin.action(description=_("Geselecteerde scholen exporteren als CSV"))
     def export_csv(self, request, queryset):
@@ -232,12 +187,11 @@ class SchoolAdmin(ChangeLoggingMixin, admin.ModelAdmin):
             for s in queryset.order_by("instellingsnummer")
         )
         header = ["instellingsnummer", "name", "town", "education_level", "in_force_today"]
-        return _csv_response(f"scholen-{_today().isoformat()}.csv", header, rows)
+        return csv_response(f"scholen-{today_in_brussels().isoformat()}.csv", header, rows)
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
-    log_object = "agreement"
+class AgreementAdmin(admin.ModelAdmin):
     list_display = (
         "school_number",
         "school_name",
@@ -256,7 +210,7 @@ class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
         (_("Contract"), {"fields": ("contract_reference", "notes")}),
         (_("Registratie"), {"fields": readonly_fields}),
     )
-    actions = ("export_csv", "suspend", "reactivate", "end_today")
+    actions = ("export_csv", suspend, reactivate, end_today)
     ordering = ("school__instellingsnummer", "valid_from")
     list_per_page = 50
 
@@ -279,17 +233,21 @@ class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
 
     @admin.display(description=_("toestand vandaag"))
     def state_label(self, obj: Agreement) -> str:
-        return State.LABELS[agreement_state(obj, on=_today())]
+        return State.LABELS[agreement_state(obj, on=today_in_brussels())]
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
-        if not change or form.changed_data:
-            operation = "change" if change else "create"
-            self._log(request, obj, operation, form.changed_data)
+        agreement_save(
+            agreement=obj, actor=request.user, fields=form.changed_data, created=not change
+        )
         _warn_overlaps(request, obj)
+
+    def delete_model(self, request, obj):
+        agreement_delete(agreement=obj, actor=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for agreement in queryset.select_related("school"):
+            agreement_delete(agreement=agreement, actor=request.user)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
@@ -313,61 +271,7 @@ class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
         )
         header = ["instellingsnummer", "name", "valid_from", "valid_until", "status"]
         header.append("contract_reference")
-        return _csv_response(f"overeenkomsten-{_today().isoformat()}.csv", header, rows)
-
-    @admin.action(description=_("Geselecteerde overeenkomsten opschorten"), permissions=["change"])
-    def suspend(self, request, queryset):
-        agreements = [a for a in queryset if a.status != Agreement.Status.SUSPENDED]
-        self._update(request, agreements, "status", Agreement.Status.SUSPENDED)
-
-    @admin.action(
-        description=_("Geselecteerde overeenkomsten heractiveren"), permissions=["change"]
-    )
-    def reactivate(self, request, queryset):
-        agreements = [a for a in queryset if a.status != Agreement.Status.ACTIVE]
-        self._update(request, agreements, "status", Agreement.Status.ACTIVE)
-
-    @admin.action(
-        description=_("Geselecteerde overeenkomsten beëindigen: geldig tot en met vandaag"),
-        permissions=["change"],
-    )
-    def end_today(self, request, queryset):
-        today = _today()
-        # Not-yet-started agreements cannot end before they start: suspend or delete those.
-        agreements = [
-            a
-            for a in queryset
-            if a.valid_from <= today and (a.valid_until is None or a.valid_until > today)
-        ]
-        skipped = queryset.count() - len(agreements)
-        self._update(request, agreements, "valid_until", today)
-        if skipped:
-            self.message_user(
-                request,
-                _("%(count)d overeenkomst(en) niet gewijzigd: al beëindigd of nog niet gestart.")
-                % {"count": skipped},
-                messages.WARNING,
-            )
-
-    @transaction.atomic
-    def _update(self, request, agreements: list[Agreement], field: str, value) -> None:
-        label = str(Agreement._meta.get_field(field).verbose_name)
-        for agreement in agreements:
-            setattr(agreement, field, value)
-            agreement.updated_by = request.user
-            agreement.save(update_fields=[field, "updated_by", "updated_at"])
-            self._log(request, agreement, "change", [field])
-            self.log_change(request, agreement, [{"changed": {"fields": [label]}}])
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d overeenkomst gewijzigd.",
-                "%(count)d overeenkomsten gewijzigd.",
-                len(agreements),
-            )
-            % {"count": len(agreements)},
-            messages.SUCCESS,
-        )
+        return csv_response(f"overeenkomsten-{today_in_brussels().isoformat()}.csv", header, rows)
 
     # --- Pages beyond the change list -------------------------------------------------------
 
@@ -443,7 +347,7 @@ class AgreementAdmin(ChangeLoggingMixin, admin.ModelAdmin):
     def expiring_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        today = _today()
+        today = today_in_brussels()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -157,10 +157,3 @@ class Agreement(models.Model):
                     )
                 }
             )
-
-    def is_in_force(self, on) -> bool:
-        return (
-            self.status == self.Status.ACTIVE
-            and self.valid_from <= on
-            and (self.valid_until is None or on <= self.valid_until)
-        )

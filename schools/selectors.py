@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -70,19 +72,69 @@ def schools_in_state(state: str, *, on: dt.date, queryset: QuerySet[School] | No
     return queryset.filter(matching)
 
 
+# The order in which one agreement's state is decided: suspended wins over dates, and an
+# agreement in force that ends soon shows as expiring.
+_STATE_PRECEDENCE = (State.SUSPENDED, State.NOT_STARTED, State.EXPIRED, State.EXPIRING)
+
+
 def agreement_state(agreement: Agreement, *, on: dt.date) -> str:
-    """The single state shown for one agreement (suspended wins over dates)."""
-    if agreement.status == Agreement.Status.SUSPENDED:
-        return State.SUSPENDED
-    if agreement.valid_from > on:
-        return State.NOT_STARTED
-    if agreement.valid_until is not None and agreement.valid_until < on:
-        return State.EXPIRED
-    if agreement.valid_until is not None and agreement.valid_until <= on + dt.timedelta(
-        days=EXPIRING_WITHIN_DAYS
-    ):
-        return State.EXPIRING
+    """The single state shown for one agreement: the first of ``_STATE_PRECEDENCE`` whose
+    ``agreement_state_q`` it matches, else in force (an active agreement that has started and
+    not ended is exactly what ``in_force_q`` says)."""
+    for state in _STATE_PRECEDENCE:
+        if _holds(agreement_state_q(state, on=on), agreement):
+            return state
     return State.IN_FORCE
+
+
+def agreement_is_in_force(agreement: Agreement, *, on: dt.date) -> bool:
+    """Whether one agreement (already loaded) is in force on ``on``, by ``in_force_q`` itself."""
+    return _holds(in_force_q(on), agreement)
+
+
+_LOOKUPS = {
+    "exact": operator.eq,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
+
+
+def _holds(condition: Q, agreement: Agreement) -> bool:
+    """Evaluate a ``Q`` of plain field lookups on a loaded agreement, as the database would.
+
+    So that a rule written once as a query also decides about one agreement in memory. Only
+    the lookups the rules above use; a NULL compares false, as in SQL.
+    """
+    results = []
+    for child in condition.children:
+        if isinstance(child, Q):
+            results.append(_holds(child, agreement))
+            continue
+        lookup, expected = child
+        name, _sep, kind = lookup.partition("__")
+        value = getattr(agreement, name)
+        if kind == "isnull":
+            results.append((value is None) == expected)
+        else:
+            results.append(value is not None and _LOOKUPS[kind or "exact"](value, expected))
+    result = all(results) if condition.connector == Q.AND else any(results)
+    return not result if condition.negated else result
+
+
+def agreements_overlapping(agreement: Agreement, others: Iterable[Agreement]) -> list[Agreement]:
+    """Those of ``others`` (not ``agreement`` itself) whose periods share at least one day with
+    ``agreement``'s: each starts before (or on the day) the other ends; no end is open-ended."""
+    end = agreement.valid_until or dt.date.max
+    return [
+        other
+        for other in others
+        if other is not agreement
+        and (other.pk is None or other.pk != agreement.pk)
+        and other.valid_from <= end
+        and (other.valid_until or dt.date.max) >= agreement.valid_from
+    ]
 
 
 def agreement_overlaps(agreement: Agreement) -> list[Agreement]:
@@ -92,12 +144,9 @@ def agreement_overlaps(agreement: Agreement) -> list[Agreement]:
     """
     if not agreement.school_id or not agreement.valid_from:
         return []
-    others = Agreement.objects.filter(school_id=agreement.school_id).exclude(pk=agreement.pk)
-    # Two periods overlap when each starts before (or on the day) the other ends.
-    others = others.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=agreement.valid_from))
-    if agreement.valid_until is not None:
-        others = others.filter(valid_from__lte=agreement.valid_until)
-    return list(others.order_by("valid_from"))
+    # A school has a handful of agreements: the rule is applied in memory, in one place.
+    own = Agreement.objects.filter(school_id=agreement.school_id).order_by("valid_from")
+    return agreements_overlapping(agreement, own)
 
 
 def agreements_expiring(*, on: dt.date, days: int = EXPIRING_WITHIN_DAYS) -> list[Agreement]:
@@ -125,7 +174,7 @@ def agreements_expiring(*, on: dt.date, days: int = EXPIRING_WITHIN_DAYS) -> lis
             (
                 other
                 for other in by_school.get(agreement.school_id, [])
-                if other.pk != agreement.pk and other.is_in_force(day_after)
+                if other.pk != agreement.pk and agreement_is_in_force(other, on=day_after)
             ),
             None,
         )

@@ -1,7 +1,7 @@
 """Append-only on PostgreSQL: triggers refuse UPDATE and DELETE on the privacy log.
 
 DELETE passes only when the pruning path set the transaction-local flag
-``ilearn.privacy_prune = 'on'`` (``privacy.retention``); UPDATE never passes. Checkpoints may be
+``ilearn.privacy_prune = 'on'`` (``privacy.pruning``); UPDATE never passes. Checkpoints may be
 inserted only under the same flag and never changed. SQLite has no such triggers: a no-op there.
 TRUNCATE is left to the table owner (test databases are flushed with it).
 """

@@ -272,6 +272,22 @@ def test_it_counts_without_deleting_in_a_dry_run(clock):
     assert IdentitySnapshot.objects.count() == 1
 
 
+def test_it_announces_each_rule_with_its_count_before_its_batches(clock):
+    """``expected`` hears what a rule finds expired before ``progress`` hears its batches."""
+    for _ in range(2):
+        make_pupil(login_at=NOW - YEAR - SECOND)
+    make_pupil(login_at=NOW - YEAR)
+    heard: list[tuple] = []
+    run = services.retention_run(
+        rules=[policy.SNAPSHOTS],
+        progress=lambda rule, rows, seconds: heard.append(("batch", rule, rows)),
+        expected=lambda rule, expired: heard.append(("expected", rule, expired)),
+    )
+    assert heard[0] == ("expected", policy.SNAPSHOTS, 2)
+    assert sum(rows for kind, _rule, rows in heard[1:] if kind == "batch") == 2
+    assert run.counts == {policy.SNAPSHOTS: 2}
+
+
 def test_it_records_the_run_and_logs_the_counts_but_not_who(clock):
     """Every run leaves a RetentionRun and one retention_purge privacy-log entry with counts."""
     from privacy.models import PrivacyLogEntry

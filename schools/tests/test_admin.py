@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from schools.access import BRUSSELS
+from schools.agreement_import import agreements_import
 from schools.models import Agreement, School
-from schools.services import agreements_import
 from schools.tests.conftest import agreement_log_entries, make_agreement, make_school
 
 pytestmark = pytest.mark.django_db

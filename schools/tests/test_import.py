@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.core.management import CommandError, call_command
 
+from schools.agreement_import import agreements_import
 from schools.models import Agreement, School
-from schools.services import agreements_import
 from schools.tests.conftest import agreement_log_entries, make_agreement, make_school
 
 pytestmark = pytest.mark.django_db
@@ -285,6 +285,6 @@ def test_it_refuses_control_characters_in_names():
 
 def test_it_refuses_files_with_too_many_rows(monkeypatch):
     """Past the row limit the file is refused as a whole, bad rows included."""
-    monkeypatch.setattr("schools.services.IMPORT_MAX_ROWS", 2)
+    monkeypatch.setattr("schools.agreement_csv.IMPORT_MAX_ROWS", 2)
     result = run(GOOD + "abc,,,\n")
     assert not result.ok and result.errors[-1].line == 0

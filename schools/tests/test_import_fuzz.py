@@ -4,9 +4,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schools.agreement_import import agreements_import
 from schools.models import School
 from schools.numbers import is_instellingsnummer, restore_leading_zeros
-from schools.services import agreements_import
 
 pytestmark = pytest.mark.django_db
 

@@ -1,16 +1,22 @@
-"""``manage.py run_retention [--dry-run] [--rule NAME]``: the retention run, by hand."""
+"""``manage.py run_retention [--dry-run] [--rule NAME]``: the retention run, by hand.
+
+It only adapts the interface, as ``clearsessions`` does: arguments in, one call to
+``retention.services.retention_run``, its outcome and progress bars out.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from retention import policy
-from retention.models import RetentionRun
-from retention.services import PURGES, retention_run
+from retention.services import retention_run
+
+if TYPE_CHECKING:
+    from retention.models import RetentionRun
 
 
 class Command(BaseCommand):
@@ -33,7 +39,13 @@ class Command(BaseCommand):
         stream = options.get("stdout") or sys.stdout
         bars = _Bars(stream, enabled=not dry_run and stream.isatty())
         try:
-            run = retention_run(rules=names, dry_run=dry_run, trigger="command", progress=bars)
+            run = retention_run(
+                rules=names,
+                dry_run=dry_run,
+                trigger="command",
+                progress=bars.advance,
+                expected=bars.start if bars.enabled else None,
+            )
         except Exception as exc:
             raise CommandError(f"retention run failed ({type(exc).__name__}); see the log") from exc
         finally:
@@ -41,7 +53,7 @@ class Command(BaseCommand):
         self._summary(run)
 
     def _summary(self, run: RetentionRun) -> None:
-        if run.status == RetentionRun.Status.SKIPPED:
+        if run.status == run.Status.SKIPPED:
             self.stdout.write(self.style.WARNING("Skipped: another retention run is in progress."))
             return
         verb = "would delete" if run.dry_run else "deleted"
@@ -52,21 +64,19 @@ class Command(BaseCommand):
 
 
 class _Bars:
-    """One tqdm bar per rule, sized by a count of what is expired; silent when disabled."""
+    """One tqdm bar per rule, sized by the run's count of what is expired; off when disabled."""
 
     def __init__(self, stream: TextIO, *, enabled: bool) -> None:
         self.stream = stream
         self.enabled = enabled
         self.bars: dict[str, tqdm] = {}
 
-    def __call__(self, rule: str, rows: int, seconds: float) -> None:
-        if not self.enabled:
-            return
-        if rule not in self.bars:
-            # Counted after the first batch committed: what is left plus that batch.
-            total = PURGES[rule](dry_run=True) + rows
-            self.bars[rule] = tqdm(total=total, desc=rule, unit="rows", file=self.stream)
-        self.bars[rule].update(rows)
+    def start(self, rule: str, expired: int) -> None:
+        self.bars[rule] = tqdm(total=expired, desc=rule, unit="rows", file=self.stream)
+
+    def advance(self, rule: str, rows: int, seconds: float) -> None:
+        if rule in self.bars:
+            self.bars[rule].update(rows)
 
     def close(self) -> None:
         for bar in self.bars.values():

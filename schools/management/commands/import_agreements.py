@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from schools.services import agreements_import
+from schools.agreement_import import agreements_import
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.db import connection
 
 from privacy import actions
 from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
-from privacy.retention import privacy_log_prune
+from privacy.pruning import privacy_log_prune
 from privacy.tests.helpers import append_at, tamper, write
 from privacy.verification import privacy_log_verify
 

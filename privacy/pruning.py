@@ -1,4 +1,4 @@
-"""Retention of the privacy log itself: whole old entries go, a checkpoint keeps the chain whole.
+"""Pruning the privacy log itself: whole old entries go, a checkpoint keeps the chain whole.
 
 Pruning only ever removes a prefix of the chain (the oldest entries, in sequence order), in
 batches of short transactions. Each batch, in one transaction: takes the head lock, sets the

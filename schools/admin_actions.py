@@ -1,0 +1,92 @@
+"""The agreement admin's actions (suspend, reactivate, end today) and the helpers every schools
+admin page shares: "today" in Brussels and CSV downloads a spreadsheet opens safely.
+
+Each action calls its ``schools.services`` write (which saves and logs) and adds what only
+the admin has: a history entry per agreement and a message to the staff member.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from schools.access import BRUSSELS
+from schools.models import Agreement
+from schools.services import agreements_end, agreements_reactivate, agreements_suspend
+
+
+def today_in_brussels() -> dt.date:
+    """The day the admin means by "today", whatever TIME_ZONE says."""
+    return timezone.localdate(timezone=BRUSSELS)
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ is a formula to a spreadsheet: make it plain text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # so spreadsheets read it as UTF-8
+    # Semicolons: Excel in Belgian and Dutch locales splits on them when opening a CSV.
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return response
+
+
+@admin.action(description=_("Geselecteerde overeenkomsten opschorten"), permissions=["change"])
+def suspend(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) -> None:
+    changed = agreements_suspend(agreements=queryset, actor=request.user)
+    _changed(modeladmin, request, changed, "status")
+
+
+@admin.action(description=_("Geselecteerde overeenkomsten heractiveren"), permissions=["change"])
+def reactivate(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) -> None:
+    changed = agreements_reactivate(agreements=queryset, actor=request.user)
+    _changed(modeladmin, request, changed, "status")
+
+
+@admin.action(
+    description=_("Geselecteerde overeenkomsten beëindigen: geldig tot en met vandaag"),
+    permissions=["change"],
+)
+def end_today(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) -> None:
+    changed = agreements_end(agreements=queryset, actor=request.user, on=today_in_brussels())
+    _changed(modeladmin, request, changed, "valid_until")
+    skipped = queryset.count() - len(changed)
+    if skipped:
+        modeladmin.message_user(
+            request,
+            _("%(count)d overeenkomst(en) niet gewijzigd: al beëindigd of nog niet gestart.")
+            % {"count": skipped},
+            messages.WARNING,
+        )
+
+
+def _changed(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, agreements: list[Agreement], field: str
+) -> None:
+    """The history entries and the message for what an action changed."""
+    label = str(Agreement._meta.get_field(field).verbose_name)
+    for agreement in agreements:
+        modeladmin.log_change(request, agreement, [{"changed": {"fields": [label]}}])
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(count)d overeenkomst gewijzigd.",
+            "%(count)d overeenkomsten gewijzigd.",
+            len(agreements),
+        )
+        % {"count": len(agreements)},
+        messages.SUCCESS,
+    )
