@@ -27,6 +27,9 @@ LEERID_KEY = "00000000-0000-4000-8000-00000000f1c7"
         ("Authorization: Bearer tok3n.value-xyz", "tok3n.value-xyz"),
         (f"pupil {LEERID_KEY} not enrolled", LEERID_KEY),
         (f"pupil {LEERID_KEY.upper()} not enrolled", LEERID_KEY.upper()),
+        # A key typed without hyphens (a search box, a query string) is a key all the same.
+        (f"GET /admin/privacy/?q={LEERID_KEY.replace('-', '')} 302", LEERID_KEY.replace("-", "")),
+        (f"key {LEERID_KEY.replace('-', '').upper()}.", LEERID_KEY.replace("-", "").upper()),
         ("claims {'given_name': 'Fictief', 'family_name': 'Testnaam'}", "Fictief"),
         ('claims {"family_name": "Testnaam", "ov_leerid_uuid": ["x"]}', "Testnaam"),
         ("redirect to /op/v1/logout?id_token_hint=hint-value&state=s", "hint-value"),
@@ -41,9 +44,14 @@ def test_it_redacts_tokens_codes_claims_and_keys(text, secret):
 
 
 def test_it_keeps_pseudonyms_and_request_ids():
-    """Pseudonyms (64 hex) and request ids (32 hex) are what logs should carry: kept."""
-    text = f"pupil {PSEUDONYM} login granted request 0123456789abcdef0123456789abcdef"
+    """Pseudonyms (64 hex) in the message, and the request id in its own field, are kept."""
+    text = f"pupil {PSEUDONYM} login granted"
     assert redact(text) == text
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, text, None, None)
+    record.request_id = "0123456789abcdef0123456789abcdef"
+    RedactingFilter().filter(record)
+    formatted = logging.Formatter("[%(request_id)s] %(message)s").format(record)
+    assert formatted == f"[0123456789abcdef0123456789abcdef] {text}"
 
 
 def test_it_redacts_arguments_and_exception_text():
