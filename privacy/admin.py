@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
@@ -158,8 +159,8 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     list_filter = (ActionFilter, "outcome", ("created_at", DateRangeFilter), ActorFilter)
     search_fields = ("subject",)  # the search itself is get_search_results below
     search_help_text = _(
-        "Pseudoniem, actor (staff:12), onderwerp (school:012345) of request-id. "
-        "Een LeerID-sleutel? Gebruik het formulier eronder: zo komt ze niet in de URL."
+        "Pseudoniem, LeerID-sleutel (met of zonder streepjes; meteen gehasht, nooit bewaard), "
+        "actor (staff:12), onderwerp (school:012345) of request-id."
     )
     list_per_page = 100
     show_full_result_count = False
@@ -200,22 +201,30 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    # --- Search: pseudonyms, and LeerID keys hashed on the fly -----------------------------------
+    # --- Search: by POST only, LeerID keys hashed on the fly ------------------------------------
+    # The search box posts to ``search_key_view``, which hashes a key (either spelling) and
+    # comes back with ``?q=<pseudonym>``: a key is in no URL, history or access log.
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if not term:
             return queryset, False
-        term = typed_key_pseudonym(term) or term
         if _PSEUDONYM.match(term):
             return queryset.filter(Q(subject=term) | Q(actor=f"pupil:{term}")), False
         return queryset.filter(Q(actor=term) | Q(subject=term) | Q(request_id=term)), False
 
     def changelist_view(self, request, extra_context=None):
-        # A key typed in the ordinary search box: show the page under its pseudonym instead.
-        pseudonym = typed_key_pseudonym(request.GET.get("q", ""))
-        if pseudonym is not None:
+        if typed_key_pseudonym(request.GET.get(SEARCH_VAR, "")) is not None:
+            # A key typed into a URL by hand: not searched for (only the POST box takes keys).
             params = request.GET.copy()
-            params["q"] = pseudonym
+            del params[SEARCH_VAR]
+            messages.error(
+                request,
+                _(
+                    "Een LeerID-sleutel zoek je met het zoekvak op deze pagina, niet in de URL. "
+                    "Wis deze pagina uit je browsergeschiedenis."
+                ),
+            )
             return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
         return super().changelist_view(request, extra_context)
 
@@ -230,14 +239,19 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         ]
 
     def search_key_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        """The search box: a key becomes its pseudonym; the filters in force are kept."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = reverse("admin:privacy_privacylogentry_changelist")
-        pseudonym = typed_key_pseudonym(request.POST.get("leerid_key", ""))
-        if pseudonym is None:
-            messages.error(request, _("Dat is geen LeerID-sleutel (een UUID)."))
-            return HttpResponseRedirect(changelist)
-        return HttpResponseRedirect(f"{changelist}?{urlencode({'q': pseudonym})}")
+        term = request.POST.get(SEARCH_VAR, "").strip()
+        params = {
+            name: value
+            for name, value in request.POST.items()
+            if name not in (SEARCH_VAR, "csrfmiddlewaretoken")
+        }
+        if term:
+            params[SEARCH_VAR] = typed_key_pseudonym(term) or term
+        return HttpResponseRedirect(f"{changelist}?{urlencode(params)}" if params else changelist)
 
     # --- Export --------------------------------------------------------------------------------
     @admin.action(description=_("Exporteer als CSV"), permissions=["view"])
