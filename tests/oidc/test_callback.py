@@ -64,6 +64,7 @@ def test_it_keeps_the_pupil_signed_in_on_a_callback_link_it_did_not_start(client
 def test_it_signs_out_when_a_login_started_here_fails(client, op, demo_schools):
     """On a shared computer, the next pupil's failed login ends the previous pupil's session."""
     login(client, op)
+    assert client.get("/api/me").status_code == 200
     params = start_login(client, op)
     client.get("/oidc/callback/", {"error": "access_denied", "state": params["state"]})
     assert client.get("/api/me").status_code == 401
