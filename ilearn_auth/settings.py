@@ -260,7 +260,12 @@ LEERID_CONNECT_TIMEOUT = env.float("LEERID_CONNECT_TIMEOUT", default=2.0)
 LEERID_READ_TIMEOUT = env.float("LEERID_READ_TIMEOUT", default=4.0)
 LEERID_METADATA_TTL = env.int("LEERID_METADATA_TTL", default=3600)
 LEERID_JWKS_TTL = env.int("LEERID_JWKS_TTL", default=3600)
+# The refetch rule (ilearn_auth/oidc_config.py): an unknown kid refetches the keys at once, the
+# same kid at most once per interval, and a process at most this many times per second.
 LEERID_JWKS_REFETCH_INTERVAL = env.int("LEERID_JWKS_REFETCH_INTERVAL", default=30)
+LEERID_JWKS_FETCHES_PER_SECOND = env.float("LEERID_JWKS_FETCHES_PER_SECOND", default=2.0)
+if LEERID_JWKS_FETCHES_PER_SECOND < 1:
+    raise ImproperlyConfigured("LEERID_JWKS_FETCHES_PER_SECOND must be at least 1.")
 LEERID_CLOCK_LEEWAY = env.int("LEERID_CLOCK_LEEWAY", default=60)
 LEERID_STATE_TTL = env.int("LEERID_STATE_TTL", default=600)
 LEERID_POST_LOGOUT_REDIRECT_URI = env.str("LEERID_POST_LOGOUT_REDIRECT_URI", default="")
