@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A pupil's session ends when its school's agreement or its user is switched off.
+    "ilearn_auth.access_recheck.PupilAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -324,6 +326,11 @@ if REDIS_URL:
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
     SESSION_CACHE_ALIAS = "sessions"
+
+# Every this many seconds a pupil's open session asks again whether the schools that granted
+# access still have an agreement in force (ilearn_auth/access_recheck.py): the longest a
+# suspended school's pupils keep an open session, against one or two queries per interval.
+PUPIL_ACCESS_RECHECK_SECONDS = env.int("PUPIL_ACCESS_RECHECK_SECONDS", default=300)
 
 # --- LeerID claim names (read by pupils.claims.ClaimNames.from_settings) ---------------------
 # The enrollment claim is not public: ov_inschrijvingen until the integration file says otherwise.
