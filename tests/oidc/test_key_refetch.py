@@ -126,3 +126,13 @@ def test_it_backs_off_after_failed_fetches_and_keeps_the_old_keys(op, monkeypatc
             clock.shift(0.1)
     offsets = [round(moment - start, 1) for moment in attempts]
     assert offsets == [0.0, 1.0, 3.0, 7.0]
+
+
+def test_it_remembers_a_bounded_number_of_forged_kids(op):
+    """2,000 distinct forged kids leave at most 1,024 remembered: memory does not grow."""
+    oidc_config.signing_keys()
+    with time_machine.travel(time.time(), tick=False) as clock:
+        for _ in range(2000):
+            oidc_config.signing_keys(refresh=True, kid=uuid.uuid4().hex)
+            clock.shift(0.5)
+    assert len(oidc_config._key_cache.refetched) <= 1024
