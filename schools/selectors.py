@@ -180,3 +180,9 @@ def agreements_expiring(*, on: dt.date, days: int = EXPIRING_WITHIN_DAYS) -> lis
         )
         agreement.days_left = (agreement.valid_until - on).days
     return expiring
+
+
+def school_names(numbers: list[str]) -> dict[str, str]:
+    """The names of the schools we know among these instellingsnummers, by number."""
+    schools = School.objects.filter(instellingsnummer__in=numbers)
+    return dict(schools.values_list("instellingsnummer", "name"))
