@@ -22,6 +22,7 @@ import time
 
 from django.conf import settings
 from django.contrib import auth
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 
@@ -61,7 +62,12 @@ class PupilAccessMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        checked_at = request.session.get(CHECKED_AT_SESSION_KEY)
+        try:
+            checked_at = request.session.get(CHECKED_AT_SESSION_KEY)
+        except DatabaseError:
+            # Sessions in a database that is down: the view answers as it does in an outage
+            # (the failure page, the 503 page); there is no session to re-check anyway.
+            return self.get_response(request)
         if checked_at is None:
             return self.get_response(request)
         if not request.user.is_authenticated:

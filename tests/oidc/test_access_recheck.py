@@ -94,3 +94,18 @@ def test_it_refuses_a_new_login_of_a_deactivated_user_with_that_reason(client, o
     response = login(client, op)
     page = client.get(response["Location"])
     assert (page.status_code, page.context["reason"]) == (403, "account_inactive")
+
+
+def test_it_lets_the_failure_page_answer_when_the_session_database_is_down(client, settings):
+    """Sessions in a database that is down: the re-check steps aside and the failure page
+    answers as it does in an outage (503, database_unavailable), not a 500."""
+    from unittest import mock
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    client.cookies[settings.SESSION_COOKIE_NAME] = "a" * 32
+    with mock.patch.object(SessionStore, "load", side_effect=OperationalError("down")):
+        page = client.get("/login/failed/")
+    assert (page.status_code, page.context["reason"]) == (503, "database_unavailable")
