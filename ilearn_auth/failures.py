@@ -52,6 +52,8 @@ FAILURES: dict[str, Category] = {
     "no_agreement": REFUSED,
     # The pupil's account was switched off by staff (``is_active``).
     "account_inactive": REFUSED,
+    # The protocol with the Department of Education ended (dpo.protocol): nobody comes in.
+    "protocol_ended": REFUSED,
     # The pupil stopped at LeerID, or the browser came back with a stale or replayed request.
     "op_access_denied": BROKEN,
     "op_error": BROKEN,
@@ -138,6 +140,14 @@ MESSAGES = {
     "account_inactive": (
         _("Je account bij i-Learn is uitgeschakeld"),
         _("Je kan i-Learn nu niet gebruiken. Vraag je school of je leraar om hulp."),
+    ),
+    "protocol_ended": (
+        _("Aanmelden met LeerID kan niet meer"),
+        _(
+            "De afspraak tussen i-Learn en het departement Onderwijs over LeerID is afgelopen. "
+            "Daarom kan je je niet meer aanmelden met LeerID, en worden je gegevens bij "
+            "i-Learn gewist. Vraag je leraar hoe het verder moet."
+        ),
     ),
     "op_access_denied": (
         _("Aanmelden geannuleerd"),

@@ -4,15 +4,25 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from dpo import views as dpo_views
 from ilearn_auth import health, login_views, logout, my_data, notice, pages
 
 admin.site.site_header = _("i-Learn Auth: beheer")
 admin.site.site_title = _("i-Learn Auth")
 admin.site.index_title = _("Scholen, leerlingen en privacy")
+# The admin's start page leads the DPO to the dashboard (dpo/templates/dpo/admin_index.html).
+admin.site.index_template = "dpo/admin_index.html"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The DPO's dashboard and evidence bundle (dpo/views.py), in the admin's look and login.
+    path("admin/dashboard/", admin.site.admin_view(dpo_views.dashboard), name="dpo_dashboard"),
+    path(
+        "admin/dashboard/bundle/",
+        admin.site.admin_view(dpo_views.bundle_download),
+        name="dpo_bundle",
+    ),
     path("admin/", admin.site.urls),
     # The pupil's way in and out (ilearn_auth/login_views.py, logout.py) and pages (pages.py).
     path("", pages.home, name="home"),

@@ -207,6 +207,7 @@ def test_it_logs_every_register_change(client, dpo):
             "description": "Fictief voorval: laptop verloren.",
             "affected_count": "0",
             "status": "open",
+            "tell_pupils": "undecided",
         },
     )
     assert response.status_code == 302, response.content
