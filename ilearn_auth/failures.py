@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 import privacy
+from ilearn_auth import metrics
 from ilearn_auth.oidc_config import ProviderMisconfigured, ProviderUnavailable
 
 logger = logging.getLogger(__name__)
@@ -195,6 +196,7 @@ def failure_page(request: HttpRequest, reason: str) -> HttpResponse:
 
 def end_failed_login(request: HttpRequest, failure: LoginFailure) -> HttpResponse:
     """One privacy-log entry, the reason in the session, and a redirect to the failure page."""
+    metrics.login_decided(outcome=failure.category.name.lower(), reason=failure.reason)
     if failure.reason == "database_unavailable":
         # Nowhere to write the privacy log, and trying would only make the pupil wait longer.
         logger.warning("login failed: %s", failure.reason)
