@@ -11,7 +11,8 @@ from privacy.models import PrivacyLogEntry
 pytestmark = pytest.mark.django_db
 
 PROXY_ID = "0123456789abcdef0123456789abcdef"
-OURS = re.compile(r"^[0-9a-f]{32}$")
+# 32 hex digits, the 13th a 0: never a UUID's layout (the log redaction leaves it alone).
+OURS = re.compile(r"^[0-9a-f]{12}0[0-9a-f]{19}$")
 
 
 def logged_out_request_id(client, **headers) -> tuple[str, str]:
