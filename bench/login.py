@@ -301,8 +301,10 @@ def reset_tables(database_url: str) -> None:
         )
 
 
-def fill_pupils(database_url: str, count: int, token: str) -> float:
-    """Adds ``count`` pupils with user, alias and snapshot in SQL; returns seconds taken."""
+def fill_pupils(database_url: str, count: int, token: str, list_token: str) -> float:
+    """Adds ``count`` pupils with user, alias and snapshot in SQL; returns seconds taken.
+
+    Names and keys are one pre-encrypted token each (``list_token`` decrypts to ``[]``)."""
     import psycopg
 
     started = time.monotonic()
@@ -321,15 +323,15 @@ def fill_pupils(database_url: str, count: int, token: str) -> float:
             " WHERE NOT EXISTS (SELECT 1 FROM pupils_accountalias a WHERE a.pupil_id = p.id)",
             "INSERT INTO pupils_identitysnapshot (pupil_id, family_name, given_name,"
             " leer_id_uuid, account_uuid, historiek_account_uuids, enrollments, granted_schools,"
-            " login_at) SELECT p.id, %(token)s, %(token)s, gen_random_uuid(), gen_random_uuid(),"
-            " '[]', '[\"012345\"]', '[\"012345\"]', p.last_login_at FROM pupils_pupil p"
+            " login_at) SELECT p.id, %(token)s, %(token)s, %(token)s, %(token)s,"
+            " %(list_token)s, '[\"012345\"]', '[\"012345\"]', p.last_login_at FROM pupils_pupil p"
             " WHERE NOT EXISTS (SELECT 1 FROM pupils_identitysnapshot s WHERE s.pupil_id = p.id)",
             "VACUUM ANALYZE auth_user",
             "VACUUM ANALYZE pupils_pupil",
             "VACUUM ANALYZE pupils_accountalias",
             "VACUUM ANALYZE pupils_identitysnapshot",
         ):
-            connection.execute(statement, {"n": count, "token": token})
+            connection.execute(statement, {"n": count, "token": token, "list_token": list_token})
     return time.monotonic() - started
 
 
@@ -575,6 +577,7 @@ def main() -> None:
         )
     field_key = Fernet.generate_key().decode()
     token = Fernet(field_key.encode()).encrypt(b"Bench").decode()
+    list_token = Fernet(field_key.encode()).encrypt(b"[]").decode()
     op_port = free_port()
     issuer = f"http://127.0.0.1:{op_port}"
     ours = App(OURS, f"http://127.0.0.1:{free_port()}", "/")
@@ -668,7 +671,10 @@ def main() -> None:
             subprocess.run([PYTHON, "manage.py", "seed_demo"], cwd=ROOT, env=envs[OURS], check=True)
             if size:
                 print(f"filling {size:,} pupils ...", flush=True)
-                print(f"  done in {fill_pupils(database_url, size, token):.0f} s", flush=True)
+                print(
+                    f"  done in {fill_pupils(database_url, size, token, list_token):.0f} s",
+                    flush=True,
+                )
             for app in apps:
                 start_app(app, envs[app.name], args.workers, users)
             if args.peak:

@@ -7,7 +7,11 @@ import os
 from ilearn_auth.settings import *  # noqa: F403
 from ilearn_auth.settings import DATABASES, MIDDLEWARE
 
-MIDDLEWARE = ["bench.login_apps.QueryCountMiddleware", *MIDDLEWARE]
+# Our pupil-session re-check is ours, not the stock library's.
+MIDDLEWARE = [
+    "bench.login_apps.QueryCountMiddleware",
+    *(name for name in MIDDLEWARE if name != "ilearn_auth.access_recheck.PupilAccessMiddleware"),
+]
 ROOT_URLCONF = "bench.login_apps"
 AUTHENTICATION_BACKENDS = ["bench.login_apps.StockBackend"]
 # Django's defaults: a new database connection per request, sessions in the database.

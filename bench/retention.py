@@ -153,7 +153,8 @@ def _seed(connection, pupils: int, now: datetime) -> None:
         "WHEN g %% 10 < 5 THEN 366 + g %% 729 ELSE g %% 365 END"
     )
     moment = f"%(now)s - make_interval(days => {age_days}) - make_interval(secs => g %% 86400)"
-    params = {"n": pupils, "now": now, "token": name_token}
+    # Keys are encrypted like names: the same token stands in for them.
+    params = {"n": pupils, "now": now, "token": name_token, "list_token": encrypt("[]")}
     statements = [
         "INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, "
         "email, is_staff, is_active, date_joined) SELECT g, '!', false, 'pupil-' || g, '', '', "
@@ -163,7 +164,7 @@ def _seed(connection, pupils: int, now: datetime) -> None:
         f"'identified', g, %(now)s, {moment} FROM generate_series(1, %(n)s) g",
         "INSERT INTO pupils_identitysnapshot (pupil_id, family_name, given_name, leer_id_uuid, "
         "account_uuid, historiek_account_uuids, enrollments, granted_schools, login_at) "
-        "SELECT g, %(token)s, %(token)s, gen_random_uuid(), gen_random_uuid(), '[]', "
+        "SELECT g, %(token)s, %(token)s, %(token)s, %(token)s, %(list_token)s, "
         f"'[\"012345\"]', '[\"012345\"]', {moment} FROM generate_series(1, %(n)s) g",
         "INSERT INTO pupils_accountalias (id, pupil_id, pseudonym, created_at) "
         "SELECT g, g, encode(sha256(('a' || g)::bytea), 'hex'), %(now)s "

@@ -51,6 +51,8 @@ FAILURES: dict[str, Category] = {
     # The pupil is who LeerID says, but i-Learn may not let them in.
     "not_enrolled": REFUSED,
     "no_agreement": REFUSED,
+    # The pupil's account was switched off by staff (``is_active``).
+    "account_inactive": REFUSED,
     # The protocol with the Department of Education ended (dpo.protocol): nobody comes in.
     "protocol_ended": REFUSED,
     # The pupil stopped at LeerID, or the browser came back with a stale or replayed request.
@@ -135,6 +137,10 @@ MESSAGES = {
             "Je bent ingeschreven in een school die (nog) geen afspraak heeft met i-Learn. "
             "Vraag je leraar of je school i-Learn wil gebruiken."
         ),
+    ),
+    "account_inactive": (
+        _("Je account bij i-Learn is uitgeschakeld"),
+        _("Je kan i-Learn nu niet gebruiken. Vraag je school of je leraar om hulp."),
     ),
     "protocol_ended": (
         _("Aanmelden met LeerID kan niet meer"),

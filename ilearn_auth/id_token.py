@@ -4,7 +4,8 @@
    secret, RS512, ... are refused before any key is touched); ``kid`` a string or absent;
    ``jwk``/``jku``/``x5u`` headers are never looked at.
 2. The signature, against LeerID's signing keys (``signing_key_for``): the key with the token's
-   ``kid``; an unknown ``kid`` or a kid-less token that fails refetches the keys once (rotation).
+   ``kid``; an unknown ``kid`` or a kid-less token that fails refetches the keys (rotation),
+   as often as ``oidc_config.signing_keys`` allows (per kid, per process, back-off).
 3. The registered claims (``decode_checked``): ``iss`` exact, ``aud`` contains our client id,
    ``exp``/``iat``/``nbf`` with ``LEERID_CLOCK_LEEWAY``; then ``azp`` (``check_audience``),
    ``nonce`` (constant time), and ``sub`` (a string, or absent unless ``LEERID_REQUIRE_SUB``).
@@ -64,8 +65,8 @@ def verify_signature_and_claims(token: str, *, issuer: str, kid: str | None) -> 
     """Step 2 and 3: the signing key (refetched once on a miss), then ``decode_checked``."""
     key = signing_key_for(oidc_config.signing_keys(), kid)
     if key is None:
-        # Unknown kid: the OP may have rotated its keys. Refetch once (rate-limited).
-        key = signing_key_for(oidc_config.signing_keys(refresh=True), kid)
+        # Unknown kid: the OP may have rotated its keys. Refetch (oidc_config's refetch rule).
+        key = signing_key_for(oidc_config.signing_keys(refresh=True, kid=kid), kid)
     if key is None:
         raise LoginFailure("id_token_unknown_kid")
     try:
@@ -74,7 +75,7 @@ def verify_signature_and_claims(token: str, *, issuer: str, kid: str | None) -> 
         if kid is not None:
             raise LoginFailure("id_token_bad_signature") from None
     # A kid-less token that fails may be signed by a new single key: refetch once.
-    key = signing_key_for(oidc_config.signing_keys(refresh=True), kid)
+    key = signing_key_for(oidc_config.signing_keys(refresh=True, kid=None), kid)
     if key is None:
         raise LoginFailure("id_token_kid_ambiguous")
     try:

@@ -50,10 +50,13 @@ class LeerIDBackend(OIDCAuthenticationBackend):
         return admit_pupil(raw_claims)
 
     def get_user(self, user_id: Any):
+        """The session's user, unless it was deactivated meanwhile: then nobody (a pupil's open
+        session ends at its next request; ``access_recheck`` shows why)."""
         try:
-            return self.UserModel.objects.get(pk=user_id)
+            user = self.UserModel.objects.get(pk=user_id)
         except self.UserModel.DoesNotExist:
             return None
+        return user if user.is_active else None
 
 
 def admit_pupil(raw_claims: dict[str, Any]):

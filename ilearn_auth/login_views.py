@@ -31,6 +31,7 @@ from django.http import HttpRequest, HttpResponse
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from ilearn_auth import metrics, oidc_config
+from ilearn_auth.access_recheck import mark_checked
 from ilearn_auth.failures import FAILURE_SESSION_KEY, LoginFailure, end_failed_login, op_failure
 from ilearn_auth.oidc_config import ProviderMisconfigured, ProviderUnavailable
 
@@ -83,8 +84,11 @@ class LeerIDCallbackView(OIDCAuthenticationCallbackView):
             # texts are codes and LeerIDClaims hides its fields from repr.
             logger.exception("unexpected error in the LeerID callback")
             return end_failed_login(request, LoginFailure("internal_error"))
-        if self.user is None or not self.user.is_active:
+        if self.user is None:
             return end_failed_login(request, LoginFailure("claims_unusable", detail="no_user"))
+        if not self.user.is_active:
+            pseudonym = self.user.pupil.pseudonym
+            return end_failed_login(request, LoginFailure("account_inactive", pseudonym=pseudonym))
         return self.login_success()
 
     def take_state(self, request: HttpRequest) -> tuple[str, str | None]:
@@ -110,4 +114,7 @@ class LeerIDCallbackView(OIDCAuthenticationCallbackView):
         if self.request.user.is_authenticated and self.request.user == self.user:
             self.request.session.cycle_key()
         metrics.login_decided(outcome="granted")
-        return super().login_success()
+        response = super().login_success()
+        # From now on the session re-checks the school gate now and then (access_recheck).
+        mark_checked(self.request)
+        return response

@@ -8,14 +8,34 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
+import secrets
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from privacy.context import current_request_id, request_id_bound
 
-# An id from a trusted proxy is reused only when it is short and plain, so it cannot smuggle data.
-_SAFE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+# The one shape we make and take: 32 lower-case hex digits (as nginx's $request_id). Anything
+# else in the header is replaced, so a client cannot write its own text into the privacy log.
+_REQUEST_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def request_id_for(request: HttpRequest) -> str:
+    """The proxy's X-Request-ID when ``REQUEST_ID_FROM_PROXY`` trusts it and it has our shape;
+    otherwise a new random one. Any client can send the header: only a proxy that sets it
+    (overwriting the client's) may be trusted."""
+    if settings.REQUEST_ID_FROM_PROXY:
+        incoming = request.headers.get("X-Request-ID", "")
+        if _REQUEST_ID.fullmatch(incoming):
+            return incoming
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    """32 random hex digits whose 13th is 0: never a UUID's layout (its version digit is 1-8),
+    so the log redaction of LeerID keys written without hyphens leaves request ids alone."""
+    digits = secrets.token_hex(16)
+    return digits[:12] + "0" + digits[13:]
 
 
 class RequestIdMiddleware:
@@ -23,8 +43,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_for(request)
         request.request_id = request_id
         with request_id_bound(request_id):
             response = self.get_response(request)

@@ -2,10 +2,14 @@
 
 - Discovery: ``{LEERID_ISSUER}/.well-known/openid-configuration``, cached for
   ``LEERID_METADATA_TTL`` seconds; its ``issuer`` must equal the configured one exactly.
-- JWKS: cached for the TTL the OP's ``Cache-Control`` gives (bounded), else ``LEERID_JWKS_TTL``;
-  an unknown ``kid`` triggers one refetch, at most once per ``LEERID_JWKS_REFETCH_INTERVAL``
-  seconds, so rotation works but a stream of forged ``kid`` values cannot hammer the OP.
-  When a refetch fails the stale keys keep serving: an OP hiccup does not stop logins.
+- JWKS: cached for the TTL the OP's ``Cache-Control`` gives (bounded), else ``LEERID_JWKS_TTL``.
+  The refetch rule (``signing_keys``): a token with a ``kid`` we do not hold refetches the keys
+  at once, so the first login after a key rotation succeeds even a second after a fetch; but
+  each unknown ``kid`` refetches at most once per ``LEERID_JWKS_REFETCH_INTERVAL`` seconds, and
+  all fetches of a process together stay under ``LEERID_JWKS_FETCHES_PER_SECOND`` (a token
+  bucket), so a stream of forged ``kid`` values cannot hammer the OP. A failed fetch backs off
+  (1, 2, 4, ... s, up to the interval) and the stale keys keep serving: an OP hiccup does not
+  stop logins.
 - One HTTP client per process (``op_client.OPClient``) keeps connections to the OP alive;
   every call has a connect and a read timeout, so a slow OP becomes a 503 page within seconds.
 
@@ -215,10 +219,19 @@ class _KeyCache:
     uri: str = ""
     keys: list[jwt.PyJWK] = field(default_factory=list)
     expires_at: float = 0.0
-    fetched_at: float = float("-inf")
+    # When each unknown kid ("" for a kid-less token) last made us refetch.
+    refetched: dict[str, float] = field(default_factory=dict)
+    # The global ceiling: a token bucket of LEERID_JWKS_FETCHES_PER_SECOND.
+    tokens: float = -1.0  # -1: full on first use
+    tokens_at: float = 0.0
+    # After a failed fetch: no new attempt before this moment.
+    failures: int = 0
+    retry_at: float = 0.0
 
 
 _key_cache = _KeyCache()
+# Unknown kids remembered at most (a flood of forged kids must not grow memory without bound).
+_MAX_REMEMBERED_KIDS = 1024
 
 
 def _fetch_keys(uri: str) -> tuple[list[jwt.PyJWK], float]:
@@ -241,28 +254,73 @@ def _fetch_keys(uri: str) -> tuple[list[jwt.PyJWK], float]:
     return keys, ttl
 
 
-def signing_keys(*, refresh: bool = False) -> list[jwt.PyJWK]:
-    """The OP's RS256 signing keys. ``refresh`` asks for a refetch (rate-limited)."""
+def signing_keys(*, refresh: bool = False, kid: str | None = None) -> list[jwt.PyJWK]:
+    """The OP's RS256 signing keys, from cache while fresh.
+
+    ``refresh`` says a token's ``kid`` (``None``: a kid-less token that did not verify) is not
+    among the keys we hold. The keys are then fetched again, unless one of these holds (the
+    cached keys are returned as they are, and the caller refuses the token):
+
+    - the kid is in the keys after all (another thread fetched them while this one waited);
+    - this kid already made us refetch less than ``LEERID_JWKS_REFETCH_INTERVAL`` s ago;
+    - the process has used up its fetches (``LEERID_JWKS_FETCHES_PER_SECOND``);
+    - the last fetch failed and its back-off has not passed yet.
+    """
     uri = discovery_document()["jwks_uri"]
     cache = _key_cache
     with cache.lock:
         now = time.time()
-        fresh = cache.uri == uri and now < cache.expires_at
-        may_refetch = now - cache.fetched_at >= settings.LEERID_JWKS_REFETCH_INTERVAL
-        if fresh and not (refresh and may_refetch):
+        held = cache.uri == uri and bool(cache.keys)
+        fresh = held and now < cache.expires_at
+        if fresh and not refresh:
             return cache.keys
-        if cache.uri == uri and cache.keys and not may_refetch:
+        if refresh and fresh and not _may_refetch_for(cache, kid, now):
             return cache.keys
+        if now < cache.retry_at or not _take_fetch_token(cache, now):
+            if held:
+                return cache.keys
+            raise ProviderUnavailable("backing off after a failed JWKS fetch")
+        if refresh:
+            cache.refetched[kid or ""] = now
         try:
             keys, ttl = _fetch_keys(uri)
         except ProviderUnavailable:
-            if cache.uri == uri and cache.keys:
-                cache.fetched_at = now  # back off before trying again
+            cache.failures += 1
+            backoff = min(2 ** (cache.failures - 1), settings.LEERID_JWKS_REFETCH_INTERVAL)
+            cache.retry_at = now + backoff
+            if held:
                 return cache.keys
             raise
-        cache.uri, cache.keys = uri, keys
-        cache.fetched_at, cache.expires_at = now, now + ttl
+        cache.failures, cache.retry_at = 0, 0.0
+        cache.uri, cache.keys, cache.expires_at = uri, keys, now + ttl
         return keys
+
+
+def _may_refetch_for(cache: _KeyCache, kid: str | None, now: float) -> bool:
+    """Whether an unknown ``kid`` may make us refetch the keys now."""
+    if kid is not None and any(key.key_id == kid for key in cache.keys):
+        return False  # fetched meanwhile by another thread
+    interval = settings.LEERID_JWKS_REFETCH_INTERVAL
+    if len(cache.refetched) >= _MAX_REMEMBERED_KIDS:
+        cache.refetched = {k: t for k, t in cache.refetched.items() if now - t < interval}
+        if len(cache.refetched) >= _MAX_REMEMBERED_KIDS:
+            # Still full of fresh forged kids: the bucket below bounds the fetches anyway.
+            cache.refetched.clear()
+    last = cache.refetched.get(kid or "")
+    return last is None or now - last >= interval
+
+
+def _take_fetch_token(cache: _KeyCache, now: float) -> bool:
+    """The global ceiling: a bucket of ``LEERID_JWKS_FETCHES_PER_SECOND`` fetch tokens."""
+    rate = settings.LEERID_JWKS_FETCHES_PER_SECOND
+    if cache.tokens < 0:
+        cache.tokens, cache.tokens_at = rate, now
+    cache.tokens = min(rate, cache.tokens + (now - cache.tokens_at) * rate)
+    cache.tokens_at = now
+    if cache.tokens < 1:
+        return False
+    cache.tokens -= 1
+    return True
 
 
 def reset_caches() -> None:

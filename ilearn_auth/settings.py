@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Staff sessions: idle and absolute time-outs, and who is acting (staff/middleware.py).
     "staff.middleware.StaffSessionMiddleware",
+    # A pupil's session ends when its school's agreement or its user is switched off.
+    "ilearn_auth.access_recheck.PupilAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy header (django-csp, plus LeerID's origin in form-action).
@@ -152,6 +154,18 @@ if DB_IS_POSTGRES:
         DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout_ms}"
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A morning rush on the embedded database (docs/decisions.md): WAL lets readers go on
+    # while one writer writes; BEGIN IMMEDIATE takes the write lock when a transaction starts,
+    # so two logins never both read and then both fail to upgrade to writing ("database is
+    # locked" at once, whatever the timeout); the busy timeout makes writers queue instead.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("DATABASE_BUSY_TIMEOUT", default=10),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ----------------------------------------------------------
@@ -248,10 +262,23 @@ if RETENTION_SCHEDULE_SECONDS:
             _entry["schedule"] = EverySeconds(RETENTION_SCHEDULE_SECONDS)
 
 # --- Retention (retention/policy.py) ---------------------------------------------------------
+
+
+def _retention_days(name: str, *, maximum: int) -> int:
+    """A retention period in days: the protocol's maximum by default, shorter allowed."""
+    days = env.int(name, default=maximum)
+    if not 1 <= days <= maximum:
+        # Longer keeps data the protocol says to delete; 0 would delete every row at once.
+        raise ImproperlyConfigured(
+            f"{name} must be between 1 and {maximum} days (the protocol's maximum); got {days}."
+        )
+    return days
+
+
 # Identity snapshots are deleted this many days after the login that wrote them (protocol: 1 year).
-RETENTION_SNAPSHOT_DAYS = env.int("RETENTION_SNAPSHOT_DAYS", default=365)
+RETENTION_SNAPSHOT_DAYS = _retention_days("RETENTION_SNAPSHOT_DAYS", maximum=365)
 # Pupil accounts are deleted this many days after their last login (protocol: 3 years).
-RETENTION_ACCOUNT_DAYS = env.int("RETENTION_ACCOUNT_DAYS", default=1095)
+RETENTION_ACCOUNT_DAYS = _retention_days("RETENTION_ACCOUNT_DAYS", maximum=1095)
 # Each purge batch (one short transaction) looks at this many primary keys ...
 RETENTION_SCAN_SIZE = env.int("RETENTION_SCAN_SIZE", default=20000)
 # ... and deletes at most this many accounts (or privacy-log entries). See docs/performance.md.
@@ -319,7 +346,8 @@ LEERID_CLIENT_SECRET = env.str(
 LEERID_CLIENT_AUTH = env.str("LEERID_CLIENT_AUTH", default="client_secret_basic")
 LEERID_PRIVATE_KEY = env.str("LEERID_PRIVATE_KEY", default="", multiline=True)
 LEERID_PRIVATE_KEY_ID = env.str("LEERID_PRIVATE_KEY_ID", default="")
-LEERID_SCOPES = env.str("LEERID_SCOPES", default="openid profile vo ov_leerling")
+# The least that yields the protocol's article 3 data (what each scope brings: .env.example).
+LEERID_SCOPES = env.str("LEERID_SCOPES", default="openid profile ov_leerling")
 # Public LeerID integrations report pupil tokens without `sub`; pupils are keyed on LeerID keys.
 LEERID_REQUIRE_SUB = env.bool("LEERID_REQUIRE_SUB", default=False)
 LEERID_USE_USERINFO = env.bool("LEERID_USE_USERINFO", default=True)
@@ -328,7 +356,12 @@ LEERID_CONNECT_TIMEOUT = env.float("LEERID_CONNECT_TIMEOUT", default=2.0)
 LEERID_READ_TIMEOUT = env.float("LEERID_READ_TIMEOUT", default=4.0)
 LEERID_METADATA_TTL = env.int("LEERID_METADATA_TTL", default=3600)
 LEERID_JWKS_TTL = env.int("LEERID_JWKS_TTL", default=3600)
+# The refetch rule (ilearn_auth/oidc_config.py): an unknown kid refetches the keys at once, the
+# same kid at most once per interval, and a process at most this many times per second.
 LEERID_JWKS_REFETCH_INTERVAL = env.int("LEERID_JWKS_REFETCH_INTERVAL", default=30)
+LEERID_JWKS_FETCHES_PER_SECOND = env.float("LEERID_JWKS_FETCHES_PER_SECOND", default=2.0)
+if LEERID_JWKS_FETCHES_PER_SECOND < 1:
+    raise ImproperlyConfigured("LEERID_JWKS_FETCHES_PER_SECOND must be at least 1.")
 LEERID_CLOCK_LEEWAY = env.int("LEERID_CLOCK_LEEWAY", default=60)
 LEERID_STATE_TTL = env.int("LEERID_STATE_TTL", default=600)
 LEERID_POST_LOGOUT_REDIRECT_URI = env.str("LEERID_POST_LOGOUT_REDIRECT_URI", default="")
@@ -389,6 +422,11 @@ if REDIS_URL:
     }
     SESSION_CACHE_ALIAS = "sessions"
 
+# Every this many seconds a pupil's open session asks again whether the schools that granted
+# access still have an agreement in force (ilearn_auth/access_recheck.py): the longest a
+# suspended school's pupils keep an open session, against one or two queries per interval.
+PUPIL_ACCESS_RECHECK_SECONDS = env.int("PUPIL_ACCESS_RECHECK_SECONDS", default=300)
+
 # --- LeerID claim names (read by pupils.claims.ClaimNames.from_settings) ---------------------
 # The enrollment claim is not public: ov_inschrijvingen until the integration file says otherwise.
 LEERID_CLAIM_GIVEN_NAME = env.str("LEERID_CLAIM_GIVEN_NAME", default="given_name")
@@ -436,7 +474,16 @@ SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# The language choice is no secret, but a cookie sent over http can be set by anyone on the
+# path: the same flags as the session cookie (no script reads it).
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Take X-Request-ID from the request (32 lower-case hex digits only) because the proxy in front
+# sets it, overwriting what clients send. Off: every request gets a new id.
+REQUEST_ID_FROM_PROXY = env.bool("REQUEST_ID_FROM_PROXY", default=False)
 
 # --- Logging ---------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

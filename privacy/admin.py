@@ -12,8 +12,10 @@ from datetime import datetime, time, timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -152,8 +154,8 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     list_filter = (ActionFilter, OutcomeFilter, ("created_at", DateRangeFilter), ActorFilter)
     search_fields = ("subject",)  # the search itself is get_search_results below
     search_help_text = _(
-        "Pseudoniem, actor (staff:12), onderwerp (school:012345) of request-id. "
-        "Een LeerID-sleutel? Gebruik het formulier eronder: zo komt ze niet in de URL."
+        "Pseudoniem, LeerID-sleutel (met of zonder streepjes; meteen gehasht, nooit bewaard), "
+        "actor (staff:12), onderwerp (school:012345) of request-id."
     )
     list_per_page = 100
     show_full_result_count = False
@@ -194,7 +196,18 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    # --- Search: pseudonyms, and LeerID keys hashed on the fly -----------------------------------
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # No URL filter into the free-form details (?details__contains=...): SQLite has no JSON
+        # containment (it answered 500), and on PostgreSQL it would scan the whole log. The
+        # filters on the right and the search box are the ways in; this one is a 400.
+        if lookup.split(LOOKUP_SEP, 1)[0] == "details":
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    # --- Search: by POST only, LeerID keys hashed on the fly ------------------------------------
+    # The search box posts to ``search_key_view``, which hashes a key (either spelling) and
+    # comes back with ``?q=<pseudonym>``: a key is in no URL, history or access log.
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if not term:
@@ -202,11 +215,17 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         return log_search.by_term(queryset, typed_key_pseudonym(term) or term), False
 
     def changelist_view(self, request, extra_context=None):
-        # A key typed in the ordinary search box: show the page under its pseudonym instead.
-        pseudonym = typed_key_pseudonym(request.GET.get("q", ""))
-        if pseudonym is not None:
+        if typed_key_pseudonym(request.GET.get(SEARCH_VAR, "")) is not None:
+            # A key typed into a URL by hand: not searched for (only the POST box takes keys).
             params = request.GET.copy()
-            params["q"] = pseudonym
+            del params[SEARCH_VAR]
+            messages.error(
+                request,
+                _(
+                    "Een LeerID-sleutel zoek je met het zoekvak op deze pagina, niet in de URL. "
+                    "Wis deze pagina uit je browsergeschiedenis."
+                ),
+            )
             return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
         return super().changelist_view(request, extra_context)
 
@@ -221,14 +240,19 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         ]
 
     def search_key_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        """The search box: a key becomes its pseudonym; the filters in force are kept."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = reverse("admin:privacy_privacylogentry_changelist")
-        pseudonym = typed_key_pseudonym(request.POST.get("leerid_key", ""))
-        if pseudonym is None:
-            messages.error(request, _("Dat is geen LeerID-sleutel (een UUID)."))
-            return HttpResponseRedirect(changelist)
-        return HttpResponseRedirect(f"{changelist}?{urlencode({'q': pseudonym})}")
+        term = request.POST.get(SEARCH_VAR, "").strip()
+        params = {
+            name: value
+            for name, value in request.POST.items()
+            if name not in (SEARCH_VAR, "csrfmiddlewaretoken")
+        }
+        if term:
+            params[SEARCH_VAR] = typed_key_pseudonym(term) or term
+        return HttpResponseRedirect(f"{changelist}?{urlencode(params)}" if params else changelist)
 
     # --- Export --------------------------------------------------------------------------------
     @admin.action(description=_("Exporteer als CSV"), permissions=["view"])

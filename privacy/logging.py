@@ -3,8 +3,11 @@
 A filter cannot know a pupil's name, so it removes what has a shape instead: JWTs (ID and access
 tokens), Bearer credentials, the values of ``code``, ``state``, ``id_token`` and similar query
 or form parameters, the values of name and LeerID claims when a claims dict is logged, and every
-UUID (a LeerID key is a UUID). Pseudonyms (64 hex) and request ids (32 hex) pass unchanged.
-It works on the rendered message, so it covers ``%`` arguments, and on exception text.
+UUID in both spellings, with hyphens and as 32 bare hex digits in a UUID's layout (a LeerID key
+is a UUID, and staff copy keys without hyphens). Pseudonyms (64 hex) and our request ids (32 hex
+with a 0 where a UUID has its version digit, ``ilearn_auth.middleware.new_request_id``) pass
+unchanged. It works on the rendered message, so it covers ``%`` arguments, and on exception
+text.
 Loaded by ``LOGGING`` before the app registry exists: it must import no models.
 """
 
@@ -42,6 +45,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"),
         "[uuid]",
     ),
+    # The same without hyphens, in a UUID's layout (version 1-8, variant 8-b): our request ids
+    # (version digit 0) stay readable; a 64-hex pseudonym has no word boundary after 32 digits.
+    (re.compile(r"(?i)\b[0-9a-f]{12}[1-8][0-9a-f]{3}[89ab][0-9a-f]{15}\b"), "[uuid]"),
 )
 
 

@@ -3,8 +3,10 @@
 - The list shows pseudonyms, kinds and dates; never a name.
 - A pupil is found by pseudonym (or its first 12+ characters) or by a LeerID or account key,
   typed into a POST form and hashed on the fly, so a key never lands in a URL or access log.
-- The detail page shows the snapshot (names, keys) only to holders of
-  ``pupils.view_identitysnapshot``, and logs every such view (``sensitive_read``).
+- The detail page shows the snapshot only to holders of ``pupils.view_identitysnapshot``, and
+  logs every such view (``sensitive_read``). Keys are shown as short fingerprints (the first
+  12 characters of their pseudonym), never in clear: Support needs to tell keys apart and to
+  match a typed key, not to read one (protocol article 4). The DPO's export holds them whole.
 - DPO only: export one pupil's data as JSON (``sensitive_export``) and erase a pupil with its
   user (``sensitive_delete``, through the usual delete confirmation).
 - Pupils' own Django users are not staff and are left out of the user list.
@@ -25,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from privacy.audit import log_sensitive_read, staff_actor
-from privacy.pseudonyms import short
+from privacy.pseudonyms import pseudonymize, short
 from pupils.models import IdentitySnapshot, Pupil
 from pupils.selectors import pupils_matching
 from pupils.services import pupil_erase, pupil_export
@@ -119,17 +121,23 @@ class PupilAdmin(admin.ModelAdmin):
     def snapshot_given_name(self, pupil: Pupil):
         return self._snapshot_value(pupil, "given_name")
 
-    @admin.display(description=_("LeerID-sleutel (leer_id_uuid)"))
+    def _snapshot_fingerprints(self, pupil: Pupil, name: str) -> str:
+        snapshot = self._snapshot(pupil)
+        value = getattr(snapshot, name, None) if snapshot is not None else None
+        keys = value if isinstance(value, list) else [value] if value else []
+        return ", ".join(fingerprint(key) for key in keys) or "—"
+
+    @admin.display(description=_("LeerID-sleutel (vingerafdruk)"))
     def snapshot_leer_id_uuid(self, pupil: Pupil):
-        return self._snapshot_value(pupil, "leer_id_uuid")
+        return self._snapshot_fingerprints(pupil, "leer_id_uuid")
 
-    @admin.display(description=_("account-sleutel (account_uuid)"))
+    @admin.display(description=_("account-sleutel (vingerafdruk)"))
     def snapshot_account_uuid(self, pupil: Pupil):
-        return self._snapshot_value(pupil, "account_uuid")
+        return self._snapshot_fingerprints(pupil, "account_uuid")
 
-    @admin.display(description=_("vroegere account-sleutels"))
+    @admin.display(description=_("vroegere account-sleutels (vingerafdrukken)"))
     def snapshot_historiek(self, pupil: Pupil):
-        return self._snapshot_value(pupil, "historiek_account_uuids")
+        return self._snapshot_fingerprints(pupil, "historiek_account_uuids")
 
     @admin.display(description=_("inschrijvingen"))
     def snapshot_enrollments(self, pupil: Pupil):
@@ -186,6 +194,20 @@ class PupilAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
+    # --- No django_admin_log rows about pupils ------------------------------------------------
+    # A LogEntry keeps str(pupil) (a pseudonym prefix) forever, out of reach of the retention
+    # rules. Pupils are read-only here; their erasure is in the privacy log (sensitive_delete,
+    # with the DPO's retention), which is the record the protocol asks for.
+
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return []
+
     def delete_model(self, request: HttpRequest, obj: Pupil) -> None:
         # The user goes too (it cascades to the pupil): no orphan account is left behind.
         pupil_erase(pupil=obj, actor=staff_actor(request.user))
@@ -193,6 +215,11 @@ class PupilAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for pupil in queryset:
             pupil_erase(pupil=pupil, actor=staff_actor(request.user))
+
+
+def fingerprint(key: str) -> str:
+    """A key as Support sees it: the start of its pseudonym, the same for both spellings."""
+    return short(pseudonymize(key))
 
 
 # --- Pupils' users stay out of the staff user list --------------------------------------------

@@ -1,4 +1,4 @@
-"""Encryption at rest for personal data, with keys that rotate.
+"""Encryption at rest for personal data (names and LeerID keys), with keys that rotate.
 
 ``FIELD_ENCRYPTION_KEYS``: the first key encrypts, every key decrypts (``MultiFernet``), so a
 new key is put in front, ``rotate_encryption_keys`` re-encrypts, then the old key is dropped.
@@ -6,6 +6,7 @@ new key is put in front, ``rotate_encryption_keys`` re-encrypts, then the old ke
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -52,3 +53,20 @@ class EncryptedTextField(models.TextField):
         if value is None:
             return value
         return encrypt(value)
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON value (a list of keys, say) stored as one Fernet token; reads give the value."""
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return value
+        return json.loads(decrypt(value))
+
+    def to_python(self, value):
+        return value
+
+    def get_prep_value(self, value):
+        if value is None:
+            return value
+        return encrypt(json.dumps(value, separators=(",", ":")))

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from pupils.fields import EncryptedTextField
+from pupils.fields import EncryptedJSONField, EncryptedTextField
 
 
 class Pupil(models.Model):
@@ -50,11 +50,13 @@ class IdentitySnapshot(models.Model):
     pupil = models.OneToOneField(
         Pupil, on_delete=models.CASCADE, primary_key=True, related_name="snapshot"
     )
+    # Names and keys are encrypted at rest (FIELD_ENCRYPTION_KEYS): a backup or a dump holds
+    # no LeerID or account key in clear. Lookups never read them: they go by pseudonym.
     family_name = EncryptedTextField()
     given_name = EncryptedTextField()
-    leer_id_uuid = models.UUIDField(null=True, blank=True)
-    account_uuid = models.UUIDField()
-    historiek_account_uuids = models.JSONField(default=list, blank=True)
+    leer_id_uuid = EncryptedTextField(null=True, blank=True)
+    account_uuid = EncryptedTextField()
+    historiek_account_uuids = EncryptedJSONField(default=list, blank=True)
     # Instellingsnummers as six-digit strings, as LeerID sent them after normalising.
     enrollments = models.JSONField(default=list, blank=True)
     # Schools through which access was granted at that login (a subset of ``enrollments``).

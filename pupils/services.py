@@ -25,7 +25,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -236,6 +238,7 @@ def _pupil_merge(temporary: Pupil, *, into: Pupil) -> None:
     )
     # Deleting the user cascades to the pupil and what it owns (its snapshot).
     get_user_model().objects.filter(pk=temporary.user_id).delete()
+    pupil_admin_log_forget(pupil_ids=[temporary.pk], user_ids=[temporary.user_id])
     logger.info(
         "temporary pupil %s merged into %s", short(temporary.pseudonym), short(into.pseudonym)
     )
@@ -329,6 +332,7 @@ def pupil_erase(*, pupil: Pupil, actor: str, reason: str = "") -> None:
     aliases = AccountAlias.objects.filter(pupil_id=pupil.pk).values_list("pseudonym", flat=True)
     erasure_record(pseudonyms=[pupil.pseudonym, *aliases])
     get_user_model().objects.filter(pk=user_id).delete()
+    pupil_admin_log_forget(pupil_ids=[pupil.pk], user_ids=[user_id])
     privacy.log("sensitive_delete", actor=actor, subject=pupil.pseudonym, reason=reason)
 
 
@@ -346,11 +350,35 @@ def pupil_apply_erasures(*, batch_size: int = 500) -> int:
     return erased
 
 
+def pupil_admin_log_forget(*, pupil_ids: Iterable[int], user_ids: Iterable[int]) -> int:
+    """Delete the ``django_admin_log`` rows about these pupils and their users; how many.
+
+    The admin writes none about pupils (``PupilAdmin``), but older versions did ("leerling
+    <pseudonym prefix>"): when an account goes (erasure, merge, the 3-year rule), they go too.
+    """
+    pupil_type = ContentType.objects.get_for_model(Pupil)
+    user_type = ContentType.objects.get_for_model(get_user_model())
+    deleted, _ = LogEntry.objects.filter(
+        Q(content_type=pupil_type, object_id__in=[str(pk) for pk in pupil_ids])
+        | Q(content_type=user_type, object_id__in=[str(pk) for pk in user_ids])
+    ).delete()
+    return deleted
+
+
 # --- Encryption keys ------------------------------------------------------------------------
 
 
+_ENCRYPTED_SNAPSHOT_FIELDS = [
+    "family_name",
+    "given_name",
+    "leer_id_uuid",
+    "account_uuid",
+    "historiek_account_uuids",
+]
+
+
 def snapshot_rotate_encryption(*, batch_size: int = 500) -> int:
-    """Re-encrypt every snapshot's names with the first key; returns how many were rewritten.
+    """Re-encrypt every snapshot's names and keys with the first key; returns how many.
 
     Batches by primary key, each in its own short transaction with the rows locked, so a login
     replacing a snapshot meanwhile is neither blocked long nor overwritten with old names.
@@ -363,11 +391,11 @@ def snapshot_rotate_encryption(*, batch_size: int = 500) -> int:
                 IdentitySnapshot.objects.select_for_update()
                 .filter(pk__gt=last_pk)
                 .order_by("pk")
-                .only("pupil_id", "family_name", "given_name")[:batch_size]
+                .only("pupil_id", *_ENCRYPTED_SNAPSHOT_FIELDS)[:batch_size]
             )
             if not batch:
                 return done
             # Read back decrypted, saved encrypted with the first key (get_prep_value).
-            IdentitySnapshot.objects.bulk_update(batch, ["family_name", "given_name"])
+            IdentitySnapshot.objects.bulk_update(batch, _ENCRYPTED_SNAPSHOT_FIELDS)
         done += len(batch)
         last_pk = batch[-1].pk

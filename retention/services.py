@@ -31,6 +31,7 @@ import privacy
 from privacy.pruning import privacy_log_prune
 from privacy.selectors import privacy_log_count_before
 from pupils.models import IdentitySnapshot, Pupil
+from pupils.services import pupil_admin_log_forget
 from retention import policy
 from retention.cascade import user_cascade_statements, with_ids
 from retention.locking import retention_lock
@@ -300,6 +301,8 @@ def _delete_pupils(cursor, rows: list[tuple], statements: list[str]) -> None:
     pupils_purging.send(sender=Pupil, public_ids=[_as_uuid(value) for _, _, value in rows])
     for sql in statements:
         cursor.execute(*with_ids(sql, keys))
+    # Admin-log rows about these pupils hold no foreign key to them: deleted by their ids.
+    pupil_admin_log_forget(pupil_ids=keys["pupil_ids"], user_ids=keys["user_ids"])
 
 
 def _range_end(cursor, table: str, pk: str, low: object, scan: int) -> object:

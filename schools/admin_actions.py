@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from schools.access import BRUSSELS
+from schools.agreement_csv import guard
 from schools.models import Agreement
 from schools.services import agreements_end, agreements_reactivate, agreements_suspend
 
@@ -27,9 +28,9 @@ def today_in_brussels() -> dt.date:
 
 
 def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with = + - @ is a formula to a spreadsheet: make it plain text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    # A cell starting with = + - @ is a formula to a spreadsheet: make it plain text (the
+    # import recognises the guard, so the agreement export reads back unchanged).
+    return guard("" if value is None else str(value))
 
 
 def csv_response(filename: str, header: list[str], rows) -> HttpResponse:

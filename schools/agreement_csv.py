@@ -29,6 +29,24 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAME_MAX = School._meta.get_field("name").max_length
 
 
+# Our CSV export puts a ' before a cell that a spreadsheet would run as a formula
+# (schools.admin_actions.csv_cell); the import takes it off again, so an export reads back
+# unchanged. A name that really starts with ' and then one of these is not a school name.
+FORMULA_GUARD = "'"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard(text: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    return FORMULA_GUARD + text if text[:1] in FORMULA_STARTS else text
+
+
+def unguard(text: str) -> str:
+    """The cell as it was before ``guard``."""
+    guarded = text[:1] == FORMULA_GUARD and text[1:2] in FORMULA_STARTS
+    return text[1:] if guarded else text
+
+
 @dataclass(frozen=True)
 class ImportProblem:
     line: int  # 1 is the header; 0 for the file as a whole
@@ -138,7 +156,7 @@ def _parse_row(
 ) -> AgreementRow | None:
     def cell(column: str) -> str:
         position = index[column]
-        return cells[position].strip() if position < len(cells) else ""
+        return unguard(cells[position].strip()) if position < len(cells) else ""
 
     errors_before = len(parsed.errors)
 

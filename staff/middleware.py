@@ -13,6 +13,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
@@ -35,7 +36,12 @@ class StaffSessionMiddleware:
             reset_current_request(token)
 
     def _ended(self, request: HttpRequest) -> HttpResponse | None:
-        signed_in_at = request.session.get(SIGNED_IN_AT)
+        try:
+            signed_in_at = request.session.get(SIGNED_IN_AT)
+        except DatabaseError:
+            # Sessions in a database that is down: the view answers as it does in an outage
+            # (the failure page, the 503 page); no staff session can be checked or used anyway.
+            return None
         if signed_in_at is None:
             return None
         now = int(time.time())

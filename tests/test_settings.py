@@ -120,3 +120,29 @@ def test_it_documents_every_setting_variable_in_env_example():
     assert _undocumented({"NOT_A_VARIABLE"}, "# something (default: 1)\nOTHER=1\n") == {
         "NOT_A_VARIABLE"
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RETENTION_SNAPSHOT_DAYS", "366"),
+        ("RETENTION_SNAPSHOT_DAYS", "3650"),
+        ("RETENTION_SNAPSHOT_DAYS", "0"),
+        ("RETENTION_ACCOUNT_DAYS", "1096"),
+        ("RETENTION_ACCOUNT_DAYS", "-1"),
+    ],
+)
+def test_it_refuses_a_retention_period_outside_the_protocol(name, value):
+    """Above the protocol's maximum (365 / 1,095 days) or below 1 day: refused by name."""
+    result = load_settings(**{name: value})
+    assert result.returncode != 0
+    assert f"{name} must be between 1 and" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("RETENTION_SNAPSHOT_DAYS", "30"), ("RETENTION_ACCOUNT_DAYS", "1095")]
+)
+def test_it_accepts_a_retention_period_within_the_protocol(name, value):
+    """A shorter period, or exactly the maximum, is allowed."""
+    result = load_settings(**{name: value})
+    assert result.returncode == 0, result.stderr

@@ -27,6 +27,9 @@ LEERID_KEY = "00000000-0000-4000-8000-00000000f1c7"
         ("Authorization: Bearer tok3n.value-xyz", "tok3n.value-xyz"),
         (f"pupil {LEERID_KEY} not enrolled", LEERID_KEY),
         (f"pupil {LEERID_KEY.upper()} not enrolled", LEERID_KEY.upper()),
+        # A key typed without hyphens (a search box, a query string) is a key all the same.
+        (f"GET /admin/privacy/?q={LEERID_KEY.replace('-', '')} 302", LEERID_KEY.replace("-", "")),
+        (f"key {LEERID_KEY.replace('-', '').upper()}.", LEERID_KEY.replace("-", "").upper()),
         ("claims {'given_name': 'Fictief', 'family_name': 'Testnaam'}", "Fictief"),
         ('claims {"family_name": "Testnaam", "ov_leerid_uuid": ["x"]}', "Testnaam"),
         ("redirect to /op/v1/logout?id_token_hint=hint-value&state=s", "hint-value"),
@@ -41,9 +44,14 @@ def test_it_redacts_tokens_codes_claims_and_keys(text, secret):
 
 
 def test_it_keeps_pseudonyms_and_request_ids():
-    """Pseudonyms (64 hex) and request ids (32 hex) are what logs should carry: kept."""
-    text = f"pupil {PSEUDONYM} login granted request 0123456789abcdef0123456789abcdef"
+    """Pseudonyms (64 hex) and our request ids (32 hex, never a UUID's layout) are kept."""
+    from ilearn_auth.middleware import new_request_id
+
+    request_ids = [new_request_id() for _ in range(200)]
+    text = f"pupil {PSEUDONYM} login granted request {' '.join(request_ids)}"
     assert redact(text) == text
+    access_line = f'"GET /oidc/callback/ HTTP/1.1" 302 0 313ms {request_ids[0]}'
+    assert redact(access_line) == access_line
 
 
 def test_it_redacts_arguments_and_exception_text():

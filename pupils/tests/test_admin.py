@@ -70,11 +70,22 @@ def test_it_shows_support_the_names_and_logs_the_view(support, pupil):
     assert response.status_code == 200
     content = response.content.decode()
     assert "Voorbeeldig" in content
-    assert pupil.claims.leer_id_uuid in content
     entry = PrivacyLogEntry.objects.get(action="sensitive_read")
     assert entry.subject == pupil.pseudonym
     assert entry.actor.startswith("staff:")
     assert entry.details == {"page": "admin:pupils_pupil_change"}
+
+
+@pytest.mark.parametrize("group", ["Support", "DPO"])
+def test_it_shows_keys_only_as_fingerprints(client, pupil, group):
+    """The detail page shows the start of each key's pseudonym, never a key in any spelling."""
+    client.force_login(staff(f"{group.lower()}-viewer", groups=[group]))
+    content = client.get(change_url(pupil)).content.decode().lower()
+    claims = pupil.claims
+    for key in (claims.leer_id_uuid, claims.account_uuid, *claims.historiek_account_uuids):
+        assert key not in content
+        assert key.replace("-", "") not in content
+        assert pseudonymize(key)[:12] in content
 
 
 def test_it_hides_names_without_the_snapshot_permission(client, pupil):
@@ -155,6 +166,37 @@ def test_it_lets_the_dpo_erase_a_pupil_with_its_user(dpo, pupil):
     assert not Pupil.objects.exists()
     assert not get_user_model().objects.filter(pk=pupil.user_id).exists()
     assert PrivacyLogEntry.objects.get(action="sensitive_delete").subject == pupil.pseudonym
+
+
+@pytest.mark.parametrize("how", ["action", "delete_view"])
+def test_it_leaves_no_admin_log_row_about_an_erased_pupil(dpo, pupil, how):
+    """Erasing writes no django_admin_log row (the privacy log has it, by pseudonym), and the
+    rows an older version wrote about the pupil and its user go with the account."""
+    from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    def about(obj, repr_):
+        return LogEntry.objects.create(
+            user=get_user_model().objects.get(username="dana-dpo"),
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=str(obj.pk),
+            object_repr=repr_,
+            action_flag=CHANGE,
+        )
+
+    about(pupil, f"leerling {pupil.pseudonym[:12]}")
+    about(pupil.user, pupil.user.username)
+    if how == "action":
+        dpo.post(
+            reverse("admin:pupils_pupil_changelist"),
+            {"action": "delete_selected", "_selected_action": [pupil.pk], "post": "yes"},
+        )
+    else:
+        dpo.post(reverse("admin:pupils_pupil_delete", args=[pupil.pk]), {"post": "yes"})
+    assert not Pupil.objects.exists()
+    assert not LogEntry.objects.filter(object_repr__contains=pupil.pseudonym[:12]).exists()
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+    assert not LogEntry.objects.exists()
 
 
 def test_it_does_not_let_support_erase(support, pupil):

@@ -22,6 +22,12 @@ def raw_names() -> list[tuple[str, str]]:
         return cursor.fetchall()
 
 
+def raw_keys() -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT account_uuid, historiek_account_uuids FROM pupils_identitysnapshot")
+        return cursor.fetchall()
+
+
 def test_it_reencrypts_every_snapshot_with_the_first_key(settings, capsys):
     """After rotation every name decrypts with the new key alone; reads still work."""
     settings.FIELD_ENCRYPTION_KEYS = [OLD_KEY]
@@ -39,6 +45,9 @@ def test_it_reencrypts_every_snapshot_with_the_first_key(settings, capsys):
     for family, given in raw_names():
         assert Fernet(NEW_KEY).decrypt(family.encode()) == b"Voorbeeldig"
         assert Fernet(NEW_KEY).decrypt(given.encode()).startswith(b"Testa")
+    for keys in raw_keys():
+        for token in keys:  # the LeerID and account keys are rotated too
+            Fernet(NEW_KEY).decrypt(token.encode())
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
     assert sorted(IdentitySnapshot.objects.values_list("given_name", flat=True)) == [
         f"Testa{number}" for number in range(7)

@@ -175,6 +175,29 @@ def test_it_deletes_the_user_and_everything_hanging_on_it(clock):
     assert get_user_model().objects.filter(pk=staff.pk).exists()
 
 
+def test_it_deletes_the_admin_log_rows_about_an_expired_pupil(clock):
+    """django_admin_log rows about the pupil or its user (no foreign key to either) go with
+    the account; those about an active pupil stay."""
+    from django.contrib.admin.models import CHANGE
+    from django.contrib.contenttypes.models import ContentType
+
+    expired = make_pupil(login_at=NOW - 3 * YEAR - SECOND)
+    active = make_pupil(login_at=NOW - 2 * YEAR)
+    staff = get_user_model().objects.create_user(username="staff-fictief", is_staff=True)
+    for obj in (expired, expired.user, active):
+        LogEntry.objects.create(
+            user=staff,
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=str(obj.pk),
+            object_repr=str(obj),
+            action_flag=CHANGE,
+        )
+
+    assert services.account_purge_inactive() == 1
+
+    assert list(LogEntry.objects.values_list("object_repr", flat=True)) == [str(active)]
+
+
 def test_it_tells_other_apps_which_pupils_go_inside_the_batch(clock):
     """pupils_purging carries the public ids of each batch, sent inside its transaction."""
     expired = [make_pupil(login_at=NOW - 3 * YEAR - SECOND) for _ in range(3)]

@@ -240,6 +240,20 @@ def test_it_exports_selected_agreements_as_csv(as_agreements, states):
     assert (result.ok, result.unchanged) == (True, 2)
 
 
+@pytest.mark.parametrize("name", ["=SUM(1,2)", "+Plusschool", "-Minschool", "@Atschool"])
+def test_it_reads_back_an_export_of_a_name_guarded_against_formulas(as_agreements, states, name):
+    """The export's formula guard (a leading ') is recognised by the import: nothing renamed."""
+    School.objects.filter(instellingsnummer="100002").update(name=name)
+    response = as_agreements.post(
+        reverse("admin:schools_agreement_changelist"),
+        {"action": "export_csv", "_selected_action": [states["100002"].pk]},
+    )
+    assert response.content.decode("utf-8-sig").splitlines()[1].startswith(f"100002;'{name}")
+    result = agreements_import(file=response.content, actor=None)
+    assert (result.ok, result.unchanged, result.updated) == (True, 1, 0)
+    assert School.objects.get(instellingsnummer="100002").name == name
+
+
 def test_it_exports_schools_with_formulas_made_harmless(as_agreements, states):
     """The school export marks today's access, and a name that looks like a formula is text."""
     School.objects.filter(instellingsnummer="100001").update(name="=HYPERLINK(1)")

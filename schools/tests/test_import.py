@@ -259,6 +259,21 @@ def test_the_command_fails_with_every_error_listed(tmp_path, capsys):
     assert School.objects.count() == 0
 
 
+def test_the_command_prints_cell_values_escaped(tmp_path, capsys):
+    """Terminal escape sequences and bidi controls in a cell are printed as escapes, not run."""
+    hostile = "\x1b]0;titel\x07\x1b[2J\u202e"
+    path = tmp_path / "vijandig.csv"
+    path.write_text(f"instellingsnummer,name,valid_from,valid_until\n{hostile},X,{hostile},\n")
+    with pytest.raises(CommandError):
+        call_command("import_agreements", str(path))
+    printed = capsys.readouterr()
+    output = printed.out + printed.err
+    assert "regel 2" in output
+    for raw in ("\x1b", "\x07", "\u202e"):
+        assert raw not in output
+    assert "\\x1b]0;titel\\x07\\x1b[2J\\u202e" in output
+
+
 def test_it_explains_shifted_columns():
     """A name with an unquoted delimiter gives a row with too many fields, named as such."""
     result = run(

@@ -146,6 +146,17 @@ def test_it_switches_to_english(client, op):
     assert "Sign in with LeerID" in html
 
 
+def test_it_sets_a_secure_same_site_language_cookie_in_production(client, op, settings):
+    """With DEBUG off the language cookie is Secure, SameSite=Lax and HttpOnly."""
+    assert not settings.DEBUG
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"}, secure=True)
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "en"
+    assert cookie["secure"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie["httponly"] is True
+
+
 def test_it_turns_a_database_error_escaping_a_view_into_the_503_page(rf):
     """handler500: a DatabaseError is the 503 page; nothing of the error reaches the page."""
     from django.db import OperationalError

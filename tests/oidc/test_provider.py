@@ -167,4 +167,12 @@ def test_it_sends_pkce_s256_and_a_nonce(client, op):
     assert params["code_challenge_method"] == "S256"
     assert len(params["code_challenge"]) == 43
     assert params["nonce"]
-    assert params["scope"] == "openid profile vo ov_leerling"
+    assert params["scope"] == "openid profile ov_leerling"
+
+
+def test_it_asks_for_the_least_scope_by_default():
+    """The default scopes bring the protocol's article 3 data and no more: no ``vo`` (ACM's
+    vo_id, vo_doelgroepcode, vo_orgcode, vo_orgnaam are not in the protocol)."""
+    from django.conf import settings
+
+    assert settings.LEERID_SCOPES.split() == ["openid", "profile", "ov_leerling"]

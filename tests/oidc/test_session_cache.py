@@ -100,7 +100,7 @@ def test_it_uses_one_redis_round_trip_per_save(redis_url, monkeypatch):
 
 
 @pytest.mark.redis
-def test_a_login_takes_four_redis_round_trips(client, op, demo_schools, monkeypatch):
+def test_a_login_takes_four_redis_round_trips(redis_url, client, op, demo_schools, monkeypatch):
     """authenticate: SET NX; callback: GET, SET XX (state consumed), SET NX + DEL pipelined."""
     from redis.connection import AbstractConnection
 

@@ -7,7 +7,9 @@
 //                  OP_PKCE_OPTIONAL = comma-separated client ids that may skip PKCE)
 //
 // The user is picked by `login_hint` (default: the first account). PUT /users/<id> with a JSON
-// object sets that user's claims. Prints "ready <issuer>" once listening.
+// object sets that user's claims. POST /rotate-keys replaces the signing key with a new one
+// (new kid; the old key leaves the JWKS at once), as a key rotation at LeerID would; it
+// answers the new kid. Prints "ready <issuer>" once listening.
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -18,10 +20,14 @@ const clients = JSON.parse(process.env.OP_CLIENTS || '[]');
 const accounts = new Map();
 const pkceOptional = new Set((process.env.OP_PKCE_OPTIONAL || '').split(',').filter(Boolean));
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `op-${randomUUID().slice(0, 8)}`, use: 'sig', alg: 'RS256' };
+function newSigningKey() {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid: `op-${randomUUID().slice(0, 8)}`, use: 'sig', alg: 'RS256' };
+}
 
-const provider = new Provider(issuer, {
+// A rotation builds a new Provider with the new key; grants and sessions live in the module's
+// in-memory adapter, shared by every instance.
+const makeProvider = (signingKey) => new Provider(issuer, {
   clients,
   jwks: { keys: [signingKey] },
   cookies: { keys: ['integration-tests-only-cookie-key'] },
@@ -52,6 +58,15 @@ const provider = new Provider(issuer, {
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 7200, Grant: 7200 },
 });
+let provider = makeProvider(newSigningKey());
+let callback = provider.callback();
+
+function rotateKeys(res) {
+  const signingKey = newSigningKey();
+  provider = makeProvider(signingKey);
+  callback = provider.callback();
+  res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kid: signingKey.kid }));
+}
 
 // Auto-approve: log in as login_hint (or the first account), grant every requested scope.
 async function interaction(req, res) {
@@ -77,13 +92,14 @@ async function putUser(req, res, id) {
   res.writeHead(204).end();
 }
 
-const callback = provider.callback();
 const server = createServer((req, res) => {
   const path = req.url.split('?')[0];
   const user = path.match(/^\/users\/([^/]+)$/);
-  const handle = user && req.method === 'PUT'
-    ? putUser(req, res, user[1])
-    : path.startsWith('/interaction/') ? interaction(req, res) : callback(req, res);
+  let handle;
+  if (user && req.method === 'PUT') handle = putUser(req, res, user[1]);
+  else if (path === '/rotate-keys' && req.method === 'POST') handle = rotateKeys(res);
+  else if (path.startsWith('/interaction/')) handle = interaction(req, res);
+  else handle = callback(req, res);
   Promise.resolve(handle).catch((err) => {
     console.error(err);
     if (!res.headersSent) res.writeHead(500).end('op error');

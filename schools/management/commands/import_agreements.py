@@ -11,6 +11,16 @@ from django.utils.translation import gettext as _
 from schools.agreement_import import agreements_import
 
 
+def terminal_safe(text: str) -> str:
+    """The text with every non-printable character (terminal escapes, bidi controls) shown as
+    a Python escape: a CSV cell must not clear the screen or set the window title. The admin
+    page escapes the same messages for HTML."""
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Import schools and agreements from a CSV file with the columns "
@@ -44,10 +54,12 @@ class Command(BaseCommand):
             ) from exc
         result = agreements_import(file=raw, actor=actor, dry_run=dry_run)
         for warning in result.warnings:
-            self.stdout.write(self.style.WARNING(_("waarschuwing: %s") % warning))
+            self.stdout.write(
+                self.style.WARNING(_("waarschuwing: %s") % terminal_safe(str(warning)))
+            )
         if not result.ok:
             for error in result.errors:
-                self.stderr.write(_("fout: %s") % error)
+                self.stderr.write(_("fout: %s") % terminal_safe(str(error)))
             raise CommandError(
                 _("%(count)s fout(en): er is niets veranderd.") % {"count": len(result.errors)}
             )
