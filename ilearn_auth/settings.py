@@ -10,8 +10,18 @@ import ipaddress
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+
+from ilearn_auth.beat_schedule import beat_schedule, seal_entry
+from ilearn_auth.logging_config import logging_config
+from ilearn_auth.secret_checks import (
+    DEV_FIELD_ENCRYPTION_KEY,  # noqa: F401 - a setting, as before the checks moved
+    DEV_PSEUDONYM_KEY,
+    DEV_SECRET_KEY,
+    MIN_SECRET_LENGTH,  # noqa: F401 - a setting, as before the checks moved
+    checked_encryption_keys,
+    checked_secret,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,53 +33,17 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOW_INSECURE_LOOPBACK_ISSUER = env.bool("ALLOW_INSECURE_LOOPBACK_ISSUER", default=False)
 
 # --- Secrets -------------------------------------------------------------------------------
-# Development placeholders: accepted only with DEBUG on, refused by name otherwise.
-DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production-0000000000"  # noqa: S105
-DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-never-use-in-production-000000"
-DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE="
-MIN_SECRET_LENGTH = 32
-# Said with the refusal, so a developer running a bare manage.py knows the way out.
-_DEV_HINT = " (set it in .env, or run with DEBUG=true on a development checkout)."
-
-
-def _secret(name: str, dev_default: str) -> str:
-    value = env.str(name, default="")
-    if DEBUG:
-        return value or dev_default
-    if not value:
-        raise ImproperlyConfigured(f"{name} is required when DEBUG is off{_DEV_HINT}")
-    if value == dev_default or value.startswith(("change-me", "dev-only")):
-        raise ImproperlyConfigured(f"{name} still has a placeholder value; set a real secret.")
-    if len(value) < MIN_SECRET_LENGTH:
-        raise ImproperlyConfigured(f"{name} must be at least {MIN_SECRET_LENGTH} characters long.")
-    return value
-
-
-def _encryption_keys(name: str) -> list[str]:
-    from cryptography.fernet import Fernet
-
-    raw = env.str(name, default="")
-    keys = [key.strip() for key in raw.split(",") if key.strip()]
-    if not keys:
-        if DEBUG:
-            return [DEV_FIELD_ENCRYPTION_KEY]
-        raise ImproperlyConfigured(f"{name} is required when DEBUG is off{_DEV_HINT}")
-    for key in keys:
-        if key == DEV_FIELD_ENCRYPTION_KEY and not DEBUG:
-            raise ImproperlyConfigured(f"{name} still holds the development key; generate one.")
-        try:
-            Fernet(key)
-        except (ValueError, TypeError) as exc:
-            raise ImproperlyConfigured(
-                f"{name} holds a value that is not a Fernet key (32 url-safe base64 bytes)."
-            ) from exc
-    return keys
-
-
-SECRET_KEY = _secret("SECRET_KEY", DEV_SECRET_KEY)
-PSEUDONYM_KEY = _secret("PSEUDONYM_KEY", DEV_PSEUDONYM_KEY)
+# The checks (ilearn_auth/secret_checks.py): with DEBUG off, no placeholder, nothing short.
+SECRET_KEY = checked_secret(
+    "SECRET_KEY", env.str("SECRET_KEY", default=""), DEV_SECRET_KEY, debug=DEBUG
+)
+PSEUDONYM_KEY = checked_secret(
+    "PSEUDONYM_KEY", env.str("PSEUDONYM_KEY", default=""), DEV_PSEUDONYM_KEY, debug=DEBUG
+)
 # The first key encrypts, all of them decrypt: prepend a new key to rotate.
-FIELD_ENCRYPTION_KEYS = _encryption_keys("FIELD_ENCRYPTION_KEYS")
+FIELD_ENCRYPTION_KEYS = checked_encryption_keys(
+    "FIELD_ENCRYPTION_KEYS", env.str("FIELD_ENCRYPTION_KEYS", default=""), debug=DEBUG
+)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -204,62 +178,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME",
     default="/tmp/celerybeat-schedule",  # noqa: S108
 )
-# Every periodic schedule lives here, in UTC, away from the 02:00-03:00 local DST hour.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    # Retention (retention/tasks.py): one rule per hour, accounts first, after 04:00 UTC
-    # (05:00/06:00 in Brussels), well clear of the 02:00-03:00 local DST hour and of school time.
-    "retention-accounts": {
-        # Every day at 04:00 UTC.
-        "task": "retention.purge_accounts",
-        "schedule": crontab(minute=0, hour=4),
-    },
-    "retention-snapshots": {
-        # Every day at 05:00 UTC.
-        "task": "retention.purge_snapshots",
-        "schedule": crontab(minute=0, hour=5),
-    },
-    "retention-privacy-log": {
-        # Every day at 06:00 UTC.
-        "task": "retention.prune_privacy_log",
-        "schedule": crontab(minute=0, hour=6),
-    },
-    # The DPO's workbench (dpo/tasks.py).
-    "dpo-verify-privacy-log": {
-        # Every day at 03:00 UTC: the log checks itself, from the last checkpoint to the head.
-        "task": "dpo.verify_privacy_log",
-        "schedule": crontab(minute=0, hour=3),
-    },
-    "dpo-rollup": {
-        # Every day at 03:30 UTC: the dashboard's counts of the last complete days.
-        "task": "dpo.rollup",
-        "schedule": crontab(minute=30, hour=3),
-    },
-    "dpo-check-breaches": {
-        # Every day at 07:00 UTC (08:00/09:00 in Brussels): overdue breaches, mailed to the DPO.
-        "task": "dpo.check_breaches",
-        "schedule": crontab(minute=0, hour=7),
-    },
-    "dpo-data-quality-report": {
-        # On the 1st of every month at 07:30 UTC: the draft data-quality report of last month.
-        "task": "dpo.data_quality_report",
-        "schedule": crontab(minute=30, hour=7, day_of_month=1),
-    },
-    "dpo-protocol-end": {
-        # Every hour at minute 5: once the protocol's end date has come, destroy pupils' data.
-        "task": "dpo.protocol_end",
-        "schedule": crontab(minute=5),
-    },
-}
 # RETENTION_SCHEDULE_SECONDS (tests and drills only): every retention task every N seconds on
-# the clock instead of daily, so a production smoke test sees beat send them and a worker run
-# them (on the clock like crontab, so two beats by mistake fire together as they would daily).
+# the clock instead of daily (ilearn_auth/beat_schedule.py says why on the clock).
 RETENTION_SCHEDULE_SECONDS = env.int("RETENTION_SCHEDULE_SECONDS", default=0)
-if RETENTION_SCHEDULE_SECONDS:
-    from ilearn_auth.schedules import EverySeconds
-
-    for _name, _entry in CELERY_BEAT_SCHEDULE.items():
-        if _name.startswith("retention-"):
-            _entry["schedule"] = EverySeconds(RETENTION_SCHEDULE_SECONDS)
+# Every periodic schedule lives in ilearn_auth/beat_schedule.py, in UTC, away from the
+# 02:00-03:00 local DST hour; the privacy log's sealer is added below when it is on.
+CELERY_BEAT_SCHEDULE = beat_schedule(retention_every_seconds=RETENTION_SCHEDULE_SECONDS)
 
 # --- Retention (retention/policy.py) ---------------------------------------------------------
 
@@ -491,36 +415,7 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "ilearn_auth.middleware.RequestIdLogFilter"},
-        # Strips tokens, code/state values, claim values and UUIDs (LeerID keys) from every line.
-        "redact": {"()": "privacy.logging.RedactingFilter"},
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        # LOG_FORMAT=json: one JSON object a line, for a log collector (ilearn_auth/json_logs.py).
-        "json": {"()": "ilearn_auth.json_logs.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["request_id", "redact"],
-        },
-    },
-    # Django's own defaults give "django" and "django.server" (request lines with query strings)
-    # handlers without our filter; route them through the redacting console instead.
-    "loggers": {
-        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        # gunicorn's error log (the access log is configured in gunicorn.conf.py).
-        "gunicorn.error": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-}
+LOGGING = logging_config(log_format=LOG_FORMAT, log_level=LOG_LEVEL)
 # Error reports (500 mails, the debug page) drop the OIDC callback's query string and blank
 # frame locals such as `code`, `claims` or `token` (privacy/error_reports.py).
 DEFAULT_EXCEPTION_REPORTER = "privacy.error_reports.ScrubbingExceptionReporter"
@@ -547,12 +442,7 @@ PRIVACY_LOG_SEAL_SECONDS = env.float("PRIVACY_LOG_SEAL_SECONDS", default=2.0)
 if PRIVACY_LOG_SEALER and not DB_IS_POSTGRES:
     raise ImproperlyConfigured("PRIVACY_LOG_SEALER needs PostgreSQL; SQLite chains each write.")
 if PRIVACY_LOG_SEALER:
-    CELERY_BEAT_SCHEDULE["privacy-log-seal"] = {
-        # Every PRIVACY_LOG_SEAL_SECONDS (2 s): chain the entries written since.
-        "task": "privacy.seal_log",
-        "schedule": PRIVACY_LOG_SEAL_SECONDS,
-        "options": {"expires": PRIVACY_LOG_SEAL_SECONDS * 5},
-    }
+    CELERY_BEAT_SCHEDULE["privacy-log-seal"] = seal_entry(PRIVACY_LOG_SEAL_SECONDS)
 
 # --- The DPO's workbench (dpo/) --------------------------------------------------------------
 # Mail: EMAIL_URL through django-environ (smtp://user:password@host:587 with ?tls=True, or
