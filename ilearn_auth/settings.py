@@ -13,6 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from ilearn_auth.beat_schedule import beat_schedule, seal_entry
+from ilearn_auth.components import *  # noqa: F403 - the settings no variable changes
 from ilearn_auth.logging_config import logging_config
 from ilearn_auth.secret_checks import (
     DEV_FIELD_ENCRYPTION_KEY,  # noqa: F401 - a setting, as before the checks moved
@@ -49,69 +50,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Applications ----------------------------------------------------------------------------
-INSTALLED_APPS = [
-    # The admin site is staff.admin_site.StaffAdminSite: password, second factor, lockout.
-    "staff.admin_config.StaffAdminConfig",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "mozilla_django_oidc",
-    "ilearn_auth",
-    "privacy",
-    "schools",
-    "pupils",
-    "retention",
-    "dpo",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    # Last: roles_sync runs after the last app's permissions exist (ilearn_auth/roles.py).
-    "staff",
-]
-
-MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    # Static files from the app itself (Production as shipped): right after SecurityMiddleware,
-    # before anything that touches the session or the database.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "ilearn_auth.middleware.RequestIdMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # request.user.is_verified(): has this session passed the second factor (django-otp)?
-    "django_otp.middleware.OTPMiddleware",
-    # Staff sessions: idle and absolute time-outs, and who is acting (staff/middleware.py).
-    "staff.middleware.StaffSessionMiddleware",
-    # A pupil's session ends when its school's agreement or its user is switched off.
-    "ilearn_auth.access_recheck.PupilAccessMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Content-Security-Policy header (django-csp, plus LeerID's origin in form-action).
-    "ilearn_auth.content_policy.ContentSecurityPolicyMiddleware",
-]
-
+# No variable changes these (ilearn_auth/components.py): INSTALLED_APPS, MIDDLEWARE, TEMPLATES,
+# the password validators and authentication backends, the staff's personal-data permissions
+# and django-otp's, the readiness checks, and the Content-Security-Policy.
 ROOT_URLCONF = "ilearn_auth.urls"
 WSGI_APPLICATION = "ilearn_auth.wsgi.application"
-
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.template.context_processors.i18n",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-            ],
-        },
-    },
-]
 
 # --- Database --------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
@@ -209,20 +152,6 @@ RETENTION_SCAN_SIZE = env.int("RETENTION_SCAN_SIZE", default=20000)
 RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
 
 # --- Authentication --------------------------------------------------------------------------
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
-    },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-# Pupils come in through LeerID only; staff sign in to the admin with a password.
-AUTHENTICATION_BACKENDS = [
-    "ilearn_auth.login_backend.LeerIDBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 
@@ -247,18 +176,6 @@ for _proxy in TRUSTED_PROXIES:
         raise ImproperlyConfigured(
             f"TRUSTED_PROXIES holds {_proxy!r}, which is not an address or network."
         ) from exc
-# Permissions that let a holder see pupils' personal data: a group holding one of them is a
-# personal-data group (need-to-know: only after a confidentiality undertaking is recorded).
-STAFF_PERSONAL_DATA_PERMISSIONS = [
-    "pupils.view_identitysnapshot",
-    "pupils.export_pupil",
-    "privacy.view_privacylogentry",
-]
-# django-otp: the name authenticator apps show; our lockout is the one throttle (a clear
-# message and a time to try again), so django-otp's silent per-device delay is off.
-OTP_TOTP_ISSUER = "i-Learn Auth"
-OTP_TOTP_THROTTLE_FACTOR = 0
-OTP_STATIC_THROTTLE_FACTOR = 0
 
 # --- LeerID (ACM/IDM) as OpenID Provider (see ilearn_auth/login_views.py and .env.example) --
 # `make run` points at the stand-in LeerID (demo/leerid.py) on loopback.
@@ -460,15 +377,6 @@ DPO_EMAILS = env.list("DPO_EMAILS", default=[])
 # protocol_end command waits this long before destroying, so no process still lets a pupil in.
 PROTOCOL_END_CACHE_SECONDS = env.int("PROTOCOL_END_CACHE_SECONDS", default=10)
 
-# --- Health --------------------------------------------------------------------------------
-# Each entry is a callable returning a ``health.Check``; apps append their own.
-READINESS_CHECKS = [
-    "ilearn_auth.health.check_database",
-    "ilearn_auth.health.check_redis",
-    "retention.health.check_retention",
-    "ilearn_auth.health.check_leerid",
-]
-
 # --- Operations: metrics and the erasure ledger (Production as shipped) --------------------
 # /metrics (Prometheus text format) answers only requests from these addresses or networks
 # (comma-separated, e.g. 10.0.0.0/8); anyone else, and anything that came through the proxy
@@ -488,21 +396,3 @@ DATABASE_ROUTERS = ["privacy.routers.ErasureLedgerRouter"]
 # --- Pupil pages: privacy notice, "mijn gegevens", Content-Security-Policy -------------------
 # Named on the privacy notice (/privacy/) as the address for the pupil's rights (GDPR art. 15-21).
 DPO_CONTACT_EMAIL = env.str("DPO_CONTACT_EMAIL", default="")
-# Every page loads only from this origin: no CDN, no inline script or style, no frames. Forms
-# may also end at LeerID (ilearn_auth/content_policy.py adds its origin to form-action).
-# data: images are allowed for the admin's second factor (a QR code).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'none'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "manifest-src": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "base-uri": ["'none'"],
-        "object-src": ["'none'"],
-    }
-}
