@@ -363,39 +363,3 @@ def pupil_admin_log_forget(*, pupil_ids: Iterable[int], user_ids: Iterable[int])
         | Q(content_type=user_type, object_id__in=[str(pk) for pk in user_ids])
     ).delete()
     return deleted
-
-
-# --- Encryption keys ------------------------------------------------------------------------
-
-
-_ENCRYPTED_SNAPSHOT_FIELDS = [
-    "family_name",
-    "given_name",
-    "leer_id_uuid",
-    "account_uuid",
-    "historiek_account_uuids",
-]
-
-
-def snapshot_rotate_encryption(*, batch_size: int = 500) -> int:
-    """Re-encrypt every snapshot's names and keys with the first key; returns how many.
-
-    Batches by primary key, each in its own short transaction with the rows locked, so a login
-    replacing a snapshot meanwhile is neither blocked long nor overwritten with old names.
-    """
-    done = 0
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                IdentitySnapshot.objects.select_for_update()
-                .filter(pk__gt=last_pk)
-                .order_by("pk")
-                .only("pupil_id", *_ENCRYPTED_SNAPSHOT_FIELDS)[:batch_size]
-            )
-            if not batch:
-                return done
-            # Read back decrypted, saved encrypted with the first key (get_prep_value).
-            IdentitySnapshot.objects.bulk_update(batch, _ENCRYPTED_SNAPSHOT_FIELDS)
-        done += len(batch)
-        last_pk = batch[-1].pk

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from pupils.services import snapshot_rotate_encryption
+from pupils.key_rotation import snapshot_rotate_encryption
 
 
 class Command(BaseCommand):
