@@ -7,7 +7,17 @@ from datetime import datetime
 from privacy.models import PrivacyLogEntry
 
 
-def privacy_log_count_before(*, cutoff: datetime) -> int:
-    """How many entries were created before ``cutoff`` (an upper bound on what a prune with
-    that cutoff removes: it removes only the chain's prefix older than the cutoff)."""
-    return PrivacyLogEntry.objects.filter(created_at__lt=cutoff).count()
+def privacy_log_count_prunable(*, older_than: datetime) -> int:
+    """How many entries ``privacy_log_prune(older_than=...)`` would remove now: the chain's
+    prefix created before ``older_than``, up to the first younger entry (an older entry after
+    a younger one, from a clock step back, stays until the younger one goes)."""
+    first_young = (
+        PrivacyLogEntry.objects.filter(created_at__gte=older_than)
+        .order_by("sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    )
+    entries = PrivacyLogEntry.objects.all()
+    if first_young is not None:
+        entries = entries.filter(sequence__lt=first_young)
+    return entries.count()
