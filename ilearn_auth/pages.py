@@ -6,6 +6,8 @@ its reason from the session (``ilearn_auth.oidc.FAILURE_SESSION_KEY``), never fr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
@@ -24,6 +26,8 @@ from ilearn_auth.oidc import (
     REFUSED,
     UNAVAILABLE,
 )
+
+_FAVICON = Path(__file__).parent / "static" / "ilearn_auth" / "favicon.ico"
 
 # What the pupil reads, per reason: a title and what they can do about it.
 MESSAGES = {
@@ -144,6 +148,14 @@ def api_me(request: HttpRequest) -> JsonResponse:
             "schools": list(snapshot.granted_schools) if snapshot else [],
         }
     )
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on every page whatever the HTML says."""
+    response = HttpResponse(_FAVICON.read_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A 403 in one log line (not a traceback), and authz_fail for staff refused personal data.
+    "ilearn_auth.authz.PermissionDeniedMiddleware",
 ]
 
 ROOT_URLCONF = "ilearn_auth.urls"
@@ -107,7 +109,8 @@ WSGI_APPLICATION = "ilearn_auth.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # First, so its admin/base_site.html (favicon, admin.css) wraps the admin's own.
+        "DIRS": [BASE_DIR / "ilearn_auth" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

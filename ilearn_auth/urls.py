@@ -13,6 +13,7 @@ admin.site.index_title = _("Scholen, leerlingen en privacy")
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("favicon.ico", pages.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     # The pupil's way in and out (ilearn_auth/oidc.py) and pages (ilearn_auth/pages.py).
     path("", pages.home, name="home"),
