@@ -261,8 +261,9 @@ def _snapshot_replace(
 # --- Support and DPO ------------------------------------------------------------------------
 
 
-def pupil_export(*, pupil: Pupil, actor: str) -> dict[str, Any]:
-    """Everything we hold about one pupil, for the DPO to hand over (logged)."""
+def pupil_export(*, pupil: Pupil, actor: str, reference: str = "") -> dict[str, Any]:
+    """Everything we hold about one pupil, for the DPO to hand over (logged, with the
+    request's ``reference``, e.g. a ticket number, when given)."""
     snapshot = IdentitySnapshot.objects.filter(pupil=pupil).first()
     data: dict[str, Any] = {
         "public_id": str(pupil.public_id),
@@ -284,13 +285,17 @@ def pupil_export(*, pupil: Pupil, actor: str) -> dict[str, Any]:
             "granted_schools": snapshot.granted_schools,
             "login_at": snapshot.login_at.isoformat(),
         }
-    privacy.log("sensitive_export", actor=actor, subject=pupil.pseudonym)
+    privacy.log(
+        "sensitive_export", actor=actor, subject=pupil.pseudonym, details=_request(reference)
+    )
     return data
 
 
 @transaction.atomic
-def pupil_erase(*, pupil: Pupil, actor: str) -> None:
-    """Delete a pupil with its user and everything it owns (logged, by pseudonym)."""
+def pupil_erase(*, pupil: Pupil, actor: str, reference: str = "") -> None:
+    """Delete a pupil with its user and everything it owns (logged, by pseudonym, with the
+    request's ``reference`` when given). The user's sessions stop working at their next
+    request (the user they name is gone)."""
     # Locks in the order a login takes them: the pupil row, then what hangs on it, then the
     # privacy-log head. Deleting without the pupil lock would lock the snapshot first and
     # deadlock with a login of this pupil. Same transaction: no delete without its log entry.
@@ -300,7 +305,14 @@ def pupil_erase(*, pupil: Pupil, actor: str) -> None:
     if user_id is None:
         return  # already gone (merged, erased or purged meanwhile)
     get_user_model().objects.filter(pk=user_id).delete()
-    privacy.log("sensitive_delete", actor=actor, subject=pupil.pseudonym)
+    privacy.log(
+        "sensitive_delete", actor=actor, subject=pupil.pseudonym, details=_request(reference)
+    )
+
+
+def _request(reference: str) -> dict[str, str]:
+    """Privacy-log details naming the data subject's request (``privacy.log`` checks them)."""
+    return {"reference": reference} if reference else {}
 
 
 # --- Encryption keys ------------------------------------------------------------------------
