@@ -9,7 +9,12 @@ class IlearnAuthConfig(AppConfig):
     verbose_name = "i-Learn Auth"
 
     def ready(self) -> None:
+        from ilearn_auth.refusal_codes import REFUSAL_CODES
         from ilearn_auth.roles import roles_sync_after_migrate
+        from privacy.reasons import reasons_register
+
+        # The privacy-log admin explains the login's failure codes (privacy imports no app).
+        reasons_register({code: meaning for code, (meaning, _todo) in REFUSAL_CODES.items()})
 
         # Connected after auth's own handler (INSTALLED_APPS order), so permissions exist.
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="ilearn_auth.roles_sync")

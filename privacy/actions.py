@@ -40,6 +40,9 @@ PRIVACY_LOG_EXPORT = "privacy_log_export"
 PRIVACY_LOG_PRUNE = "privacy_log_prune"
 # An entry of a DPO register (breaches, processors, activities, data quality) changed.
 REGISTER_CHANGED = "register_changed"
+# The DPO's workbench (issue 12).
+# The daily self-check verified the privacy log (details: head sequence and hash, or the break).
+PRIVACY_LOG_VERIFIED = "privacy_log_verified"
 
 ACTIONS: dict[str, str] = {
     AUTHN_LOGIN_SUCCESS: _("aanmelding gelukt"),
@@ -56,4 +59,5 @@ ACTIONS: dict[str, str] = {
     PRIVACY_LOG_EXPORT: _("privacylog geëxporteerd"),
     PRIVACY_LOG_PRUNE: _("privacylog ingekort"),
     REGISTER_CHANGED: _("register gewijzigd"),
+    PRIVACY_LOG_VERIFIED: _("privacylog gecontroleerd"),
 }

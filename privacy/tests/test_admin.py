@@ -184,3 +184,49 @@ def test_it_logs_every_register_change(client, dpo):
         "added",
     )
     assert PSEUDONYM not in str(entry.details)
+
+
+def test_it_lists_short_pseudonyms_and_explained_reasons(client, dpo):
+    """The list shows 12-character pseudonyms for actor and subject and the Dutch meaning of
+    a reason code; the entry's page shows them in full, with one "actie" row."""
+    entry = privacy.log(
+        "authz_fail",
+        actor=f"pupil:{PSEUDONYM}",
+        subject=PSEUDONYM,
+        outcome="failure",
+        reason="no_agreement",
+    )
+    listing = client.get(reverse(CHANGELIST)).content.decode()
+    assert f"pupil:{PSEUDONYM[:12]}…" in listing
+    assert PSEUDONYM not in listing
+    assert "geen enkele school heeft een overeenkomst" in listing
+    detail = client.get(reverse("admin:privacy_privacylogentry_change", args=[entry.pk]))
+    content = detail.content.decode()
+    assert PSEUDONYM in content
+    assert "(no_agreement)" in content and "(authz_fail)" in content
+    assert content.count("<label>Actie:</label>") == 1
+    assert "/history/" not in content
+
+
+def test_it_verifies_the_chain_for_the_dpo_and_logs_it(client, dpo):
+    """ "Keten controleren" walks the chain, shows the head hash and leaves an entry."""
+    entries = write(3)
+    response = client.post(reverse("admin:privacy_privacylogentry_verify"), follow=True)
+    content = response.content.decode()
+    assert "De keten is in orde: 3 regels gecontroleerd" in content
+    assert entries[-1].hash in content
+    logged = PrivacyLogEntry.objects.get(action="privacy_log_verified")
+    assert logged.actor == f"staff:{dpo.pk}"
+    assert logged.details["head_hash"] == entries[-1].hash
+    assert logged.details["entries"] == 3
+
+
+def test_it_refuses_the_chain_check_to_other_staff(client):
+    """Support may not run the verification: 403 and an authz_fail entry, no verification."""
+    roles_sync()
+    user = staff("support-fictief")
+    user.groups.add(Group.objects.get(name="Support"))
+    client.force_login(user)
+    assert client.post(reverse("admin:privacy_privacylogentry_verify")).status_code == 403
+    assert not PrivacyLogEntry.objects.filter(action="privacy_log_verified").exists()
+    assert PrivacyLogEntry.objects.get(action="authz_fail").actor == f"staff:{user.pk}"
