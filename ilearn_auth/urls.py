@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from ilearn_auth import health, oidc, pages
+from ilearn_auth import health, oidc, pages, support
 
 admin.site.site_header = _("i-Learn Auth: beheer")
 admin.site.site_title = _("i-Learn Auth")
@@ -14,6 +14,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("favicon.ico", pages.favicon, name="favicon"),
+    # Support's refusal view, inside the admin (staff sign-in, its look), before its catch-all.
+    path(
+        "admin/support/refusals/",
+        admin.site.admin_view(support.refusals_view),
+        name="support_refusals",
+    ),
     path("admin/", admin.site.urls),
     # The pupil's way in and out (ilearn_auth/oidc.py) and pages (ilearn_auth/pages.py).
     path("", pages.home, name="home"),

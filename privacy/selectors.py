@@ -21,3 +21,20 @@ def privacy_log_count_prunable(*, older_than: datetime) -> int:
     if first_young is not None:
         entries = entries.filter(sequence__lt=first_young)
     return entries.count()
+
+
+# Entries of a login that did not let the pupil in (privacy.actions; written by the login).
+REFUSAL_ACTIONS = ("authz_fail", "authn_login_fail")
+
+
+def privacy_log_refusals(*, subject: str, limit: int = 20) -> list[PrivacyLogEntry]:
+    """The newest refused logins of one pupil (by pseudonym), newest first."""
+    return list(
+        PrivacyLogEntry.objects.filter(
+            subject=subject, action__in=REFUSAL_ACTIONS, outcome="failure"
+        ).order_by("-sequence")[:limit]
+    )
+
+
+def privacy_log_entry(sequence: int) -> PrivacyLogEntry | None:
+    return PrivacyLogEntry.objects.filter(sequence=sequence).first()

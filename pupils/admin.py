@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -35,7 +36,6 @@ from pupils.forms import RequestReferenceForm
 from pupils.models import IdentitySnapshot, Pupil
 from pupils.selectors import pupils_at_school, pupils_matching
 from pupils.services import pupil_erase, pupil_export
-from schools.numbers import is_instellingsnummer, restore_leading_zeros
 
 _BASE_FIELDS = ("public_id", "pseudonym", "kind", "created_at", "last_login_at", "alias_count")
 _SNAPSHOT_FIELDS = (
@@ -50,6 +50,7 @@ _SNAPSHOT_FIELDS = (
 )
 SNAPSHOT_PERMISSION = "pupils.view_identitysnapshot"
 EXPORT_PERMISSION = "pupils.export_pupil"
+_SCHOOL_NUMBER = re.compile(r"^[0-9]{1,6}$")
 ERASE_PERMISSION = "pupils.delete_pupil"
 
 
@@ -98,7 +99,8 @@ class PupilAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        number = term if is_instellingsnummer(term) else restore_leading_zeros(term)
+        # Six digits; fewer are a number a spreadsheet dropped the leading zeros of.
+        number = term.zfill(6) if _SCHOOL_NUMBER.match(term) else None
         if number is None:
             messages.warning(
                 request, _("Zoek hier op schoolnummer; een sleutel of id in het formulier erboven.")

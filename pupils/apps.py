@@ -11,12 +11,6 @@ class PupilsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from pupils.selectors import pupils_signed_in_through
-        from schools.impact import signin_counter_register
-
-        # Agreements staff see how many pupils a suspension shuts out (a count, no names).
-        signin_counter_register(pupils_signed_in_through)
-
         # A pupil's login is stamped once, as Pupil.last_login_at in pupil_record_login's
         # transaction. Django's own receiver would write the same moment to auth_user again on
         # every login: one more UPDATE and row lock on the hot path, for state nobody reads.

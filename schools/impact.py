@@ -2,8 +2,8 @@
 
 Before staff suspend or end agreements, the confirmation page says how many pupils signed in
 through those schools lately. Only the pupils app can count that (from its snapshots), and
-``schools`` must not import ``pupils``, so pupils registers its counter here at start-up
-(``PupilsConfig.ready``). Without one registered, the page says nothing about pupils.
+``schools`` and ``pupils`` do not import each other, so the project registers pupils' counter
+here at start-up (``IlearnAuthConfig.ready``). Without one, the page says nothing about pupils.
 """
 
 from __future__ import annotations
