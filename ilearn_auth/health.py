@@ -2,6 +2,9 @@
 
 ``/healthz`` says the process answers. ``/readyz`` runs every check in
 ``settings.READINESS_CHECKS`` and answers 200 when all pass, 503 naming the failing parts.
+A check is registered there by dotted path, so an app never imports this module: it returns
+None (nothing to check) or any object with ``name``, ``ok`` and ``detail`` (``Check`` here;
+``retention.health.Check`` is the same shape).
 Details are fixed words, never exception text: that could carry hosts, users or versions.
 """
 
@@ -18,6 +21,8 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from ilearn_auth import oidc_config
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +62,17 @@ def check_redis() -> Check | None:
     except redis.RedisError:
         return Check("redis", False, "unreachable")
     return Check("redis", True)
+
+
+def check_leerid() -> Check:
+    """The issuer is acceptable and its discovery document can be had and matches it."""
+    try:
+        oidc_config.discovery_document()
+    except oidc_config.ProviderMisconfigured:
+        return Check("leerid", False, "misconfigured")
+    except oidc_config.ProviderUnavailable:
+        return Check("leerid", False, "unreachable")
+    return Check("leerid", True)
 
 
 @never_cache

@@ -146,7 +146,7 @@ class _MetadataCache:
 _metadata_cache = _MetadataCache()
 
 
-def provider_metadata() -> dict[str, Any]:
+def discovery_document() -> dict[str, Any]:
     """The OP's discovery document, from cache when fresh. Raises on any problem."""
     issuer = configured_issuer()
     cache = _metadata_cache
@@ -222,7 +222,7 @@ def _fetch_keys(uri: str) -> tuple[list[jwt.PyJWK], float]:
 
 def signing_keys(*, refresh: bool = False) -> list[jwt.PyJWK]:
     """The OP's RS256 signing keys. ``refresh`` asks for a refetch (rate-limited)."""
-    uri = provider_metadata()["jwks_uri"]
+    uri = discovery_document()["jwks_uri"]
     cache = _key_cache
     with cache.lock:
         now = time.time()
@@ -249,20 +249,3 @@ def reset_caches() -> None:
     global _metadata_cache, _key_cache
     _metadata_cache = _MetadataCache()
     _key_cache = _KeyCache()
-
-
-# --- Readiness -----------------------------------------------------------------------------
-
-
-def check_leerid():
-    """Readiness: the issuer is acceptable and its metadata can be had and matches it."""
-    # Imported here: settings import this module for ``issuer_problem``.
-    from ilearn_auth.health import Check
-
-    try:
-        provider_metadata()
-    except ProviderMisconfigured:
-        return Check("leerid", False, "misconfigured")
-    except ProviderUnavailable:
-        return Check("leerid", False, "unreachable")
-    return Check("leerid", True)

@@ -1,7 +1,8 @@
 """The pupil's pages: login, failure (400/403/503), home, and ``GET /api/me`` for the front end.
 
 Dutch first (the source language), English through the language switch. The failure page takes
-its reason from the session (``ilearn_auth.oidc.FAILURE_SESSION_KEY``), never from the URL.
+its reason from the session (``ilearn_auth.failures.FAILURE_SESSION_KEY``), never from the URL;
+the texts live with the failure catalogue in ``ilearn_auth/failures.py``.
 """
 
 from __future__ import annotations
@@ -13,77 +14,29 @@ from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from redis.exceptions import RedisError
 
-from ilearn_auth.oidc import (
-    BROKEN,
+from ilearn_auth.failures import (
+    FAILURE_REFERENCE_SESSION_KEY,
     FAILURE_SESSION_KEY,
-    FAILURES,
-    LOGOUT_STATE_SESSION_KEY,
-    REFUSED,
+    GENERIC_MESSAGES,
     UNAVAILABLE,
+    failure_page,
 )
+from ilearn_auth.logout import LOGOUT_STATE_SESSION_KEY
 
 _FAVICON = Path(__file__).parent / "static" / "ilearn_auth" / "favicon.ico"
 
-# What the pupil reads, per reason: a title and what they can do about it.
-MESSAGES = {
-    "not_enrolled": (
-        _("Je bent niet (meer) ingeschreven"),
-        _(
-            "LeerID kent geen inschrijving van jou in een school. Ben je net van school "
-            "veranderd? Vraag je school om je inschrijving na te kijken en probeer het later "
-            "opnieuw."
-        ),
-    ),
-    "no_agreement": (
-        _("Je school werkt (nog) niet met i-Learn"),
-        _(
-            "Je bent ingeschreven in een school die (nog) geen afspraak heeft met i-Learn. "
-            "Vraag je leraar of je school i-Learn wil gebruiken."
-        ),
-    ),
-    "op_access_denied": (
-        _("Aanmelden geannuleerd"),
-        _("Je hebt het aanmelden bij LeerID afgebroken. Je kan het opnieuw proberen."),
-    ),
-    "state_expired": (
-        _("Aanmelden duurde te lang"),
-        _("Je aanmelding is verlopen. Probeer opnieuw aan te melden."),
-    ),
-}
-GENERIC = {
-    BROKEN: (
-        _("Aanmelden is niet gelukt"),
-        _(
-            "Het antwoord van LeerID klopte niet, of je aanmelding was al gebruikt. Probeer "
-            "opnieuw aan te melden. Lukt het nog steeds niet? Geef de code hieronder aan je "
-            "leraar."
-        ),
-    ),
-    UNAVAILABLE: (
-        _("i-Learn is even niet bereikbaar"),
-        _(
-            "LeerID of i-Learn antwoordt nu niet. Dat ligt niet aan jou. Probeer het over "
-            "enkele minuten opnieuw."
-        ),
-    ),
-    REFUSED: (
-        _("Je kan i-Learn niet gebruiken"),
-        _("Vraag je school om hulp."),
-    ),
-}
-
 
 def _demo_pupils() -> list:
+    # The list lives with the stand-in LeerID (``LEERID_DEMO_PUPILS``, a dotted path): no
+    # production module imports the demo folder.
     if not settings.LEERID_DEMO:
         return []
-    from demo.pupils import DEMO_PUPILS
-
-    return DEMO_PUPILS
+    return import_string(settings.LEERID_DEMO_PUPILS)
 
 
 @never_cache
@@ -100,21 +53,16 @@ def login_page(request: HttpRequest) -> HttpResponse:
     return render(request, "ilearn_auth/login.html", context)
 
 
-def failure_page(request: HttpRequest, reason: str) -> HttpResponse:
-    status = FAILURES.get(reason, BROKEN)
-    title, message = MESSAGES.get(reason) or GENERIC[status]
-    context = {"title": title, "message": message, "reason": reason, "status": status}
-    return render(request, "ilearn_auth/failure.html", context, status=status)
-
-
 @never_cache
 @require_GET
-def login_failed(request: HttpRequest) -> HttpResponse:
+def failed_login_page(request: HttpRequest) -> HttpResponse:
+    """``/login/failed/``: the page for the reason ``failures.end_failed_login`` kept."""
     try:
         reason = request.session.get(FAILURE_SESSION_KEY, "")
+        reference = request.session.get(FAILURE_REFERENCE_SESSION_KEY, "")
     except DatabaseError:
-        reason = "database_unavailable"
-    return failure_page(request, reason or "state_missing")
+        reason, reference = "database_unavailable", ""
+    return failure_page(request, reason or "state_missing", reference)
 
 
 @never_cache
@@ -165,11 +113,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
     exc = sys.exc_info()[1]
     if isinstance(exc, DatabaseError):
-        reason, status = "database_unavailable", UNAVAILABLE
+        reason, status = "database_unavailable", UNAVAILABLE.status
     elif isinstance(exc, RedisError):
-        reason, status = "session_store_unavailable", UNAVAILABLE
+        reason, status = "session_store_unavailable", UNAVAILABLE.status
     else:
         reason, status = "server_error", 500
-    title, message = GENERIC[UNAVAILABLE]
+    title, message = GENERIC_MESSAGES[UNAVAILABLE]
     context = {"title": title, "message": message, "reason": reason, "status": status}
     return render(request, "ilearn_auth/failure.html", context, status=status)

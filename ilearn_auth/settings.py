@@ -212,13 +212,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Pupils come in through LeerID only; staff sign in to the admin with a password.
 AUTHENTICATION_BACKENDS = [
-    "ilearn_auth.oidc.LeerIDBackend",
+    "ilearn_auth.login_backend.LeerIDBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 
-# --- LeerID (ACM/IDM) as OpenID Provider (see ilearn_auth/oidc.py and .env.example) -----------
+# --- LeerID (ACM/IDM) as OpenID Provider (see ilearn_auth/login_views.py and .env.example) --
 # `make run` points at the stand-in LeerID (demo/leerid.py) on loopback.
 LEERID_ISSUER = env.str("LEERID_ISSUER", default="http://127.0.0.1:9400" if DEBUG else "")
 LEERID_CLIENT_ID = env.str("LEERID_CLIENT_ID", default="ilearn-demo" if DEBUG else "")
@@ -243,6 +243,8 @@ LEERID_STATE_TTL = env.int("LEERID_STATE_TTL", default=600)
 LEERID_POST_LOGOUT_REDIRECT_URI = env.str("LEERID_POST_LOGOUT_REDIRECT_URI", default="")
 # Demo mode: the login page lists the stand-in LeerID's demo pupils (`make run` turns it on).
 LEERID_DEMO = env.bool("LEERID_DEMO", default=False)
+# Where demo mode finds that list (a dotted path): the login page never imports the demo folder.
+LEERID_DEMO_PUPILS = "demo.pupils.DEMO_PUPILS"
 _LEERID_CLIENT_AUTHS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 if LEERID_CLIENT_AUTH not in _LEERID_CLIENT_AUTHS:
     raise ImproperlyConfigured(
@@ -259,7 +261,8 @@ if LEERID_ISSUER:
     if _issuer_problem:
         raise ImproperlyConfigured(_issuer_problem)
 
-# mozilla-django-oidc reads these; endpoints come from discovery at run time (ilearn_auth.oidc).
+# mozilla-django-oidc's views read these (its authenticate view sends OIDC_RP_CLIENT_ID to the
+# OP); endpoints come from discovery at run time (ilearn_auth.login_views).
 OIDC_RP_CLIENT_ID = LEERID_CLIENT_ID
 OIDC_RP_CLIENT_SECRET = LEERID_CLIENT_SECRET
 OIDC_RP_SIGN_ALGO = "RS256"
@@ -384,5 +387,5 @@ READINESS_CHECKS = [
     "ilearn_auth.health.check_database",
     "ilearn_auth.health.check_redis",
     "retention.health.check_retention",
-    "ilearn_auth.oidc_config.check_leerid",
+    "ilearn_auth.health.check_leerid",
 ]

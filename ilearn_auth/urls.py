@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from ilearn_auth import health, oidc, pages, support
+from ilearn_auth import health, login_views, logout, pages, support
 
 admin.site.site_header = _("i-Learn Auth: beheer")
 admin.site.site_title = _("i-Learn Auth")
@@ -21,17 +21,21 @@ urlpatterns = [
         name="support_refusals",
     ),
     path("admin/", admin.site.urls),
-    # The pupil's way in and out (ilearn_auth/oidc.py) and pages (ilearn_auth/pages.py).
+    # The pupil's way in and out (ilearn_auth/login_views.py, logout.py) and pages (pages.py).
     path("", pages.home, name="home"),
     path("login/", pages.login_page, name="login"),
-    path("login/failed/", pages.login_failed, name="login_failed"),
-    path("logout/", oidc.logout_view, name="logout"),
+    path("login/failed/", pages.failed_login_page, name="login_failed"),
+    path("logout/", logout.logout_view, name="logout"),
     path(
         "oidc/authenticate/",
-        oidc.LeerIDAuthenticateView.as_view(),
+        login_views.LeerIDAuthenticateView.as_view(),
         name="oidc_authentication_init",
     ),
-    path("oidc/callback/", oidc.LeerIDCallbackView.as_view(), name="oidc_authentication_callback"),
+    path(
+        "oidc/callback/",
+        login_views.LeerIDCallbackView.as_view(),
+        name="oidc_authentication_callback",
+    ),
     path("api/me", pages.api_me, name="api_me"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

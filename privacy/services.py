@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from privacy import actions, chain
+from privacy.context import current_request_id
 from privacy.exceptions import PrivacyLogError
 from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
 
@@ -81,7 +82,7 @@ def privacy_log_write(
     request_id: str | None = None,
 ) -> PrivacyLogEntry:
     details = _clean_details(details)
-    request_id = _current_request_id() if request_id is None else request_id
+    request_id = current_request_id() if request_id is None else request_id
     _validate(action=action, actor=actor, subject=subject, outcome=outcome, reason=reason)
     if not _REQUEST_ID.match(request_id):
         raise PrivacyLogError("request_id must be up to 64 letters, digits or dashes.")
@@ -181,13 +182,6 @@ def lock_head() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HEAD_LOCK_KEY])
-
-
-def _current_request_id() -> str:
-    from ilearn_auth.middleware import current_request_id
-
-    request_id = current_request_id()
-    return "" if request_id == "-" else request_id
 
 
 def _validate(*, action: str, actor: str, subject: str, outcome: str, reason: str) -> None:

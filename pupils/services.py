@@ -63,16 +63,20 @@ def pupil_account_pseudonyms(claims: LeerIDClaims) -> list[str]:
 
 
 @transaction.atomic
-def pupil_record_login(*, claims: LeerIDClaims, granted_schools: Iterable[str]) -> Pupil:
+def pupil_record_login(
+    *, claims: LeerIDClaims, granted_schools: Iterable[str], pseudonym: str | None = None
+) -> Pupil:
     """Record a granted login: find or create the pupil, merge, replace the snapshot.
 
-    Returns the surviving pupil with ``.user`` and ``.snapshot`` loaded.
+    ``pseudonym`` is ``pupil_pseudonym(claims)``, passed in by a caller that already has it
+    (the login computes it once). Returns the surviving pupil with ``.user`` and ``.snapshot``
+    loaded.
     """
     granted = sorted(set(granted_schools))
     if not granted:
         # Nothing may be written about a refused pupil: refuse to be called for one.
         raise PupilNotGranted("pupil_record_login needs at least one granted school")
-    pseudonym = pupil_pseudonym(claims)
+    pseudonym = pseudonym or pupil_pseudonym(claims)
     aliases = pupil_account_pseudonyms(claims)
     now = timezone.now()
 

@@ -8,16 +8,25 @@ fails like any other install whose runs stopped.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import DatabaseError
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from ilearn_auth.health import Check
 from retention import policy
 from retention.models import RetentionRun
 
 MAX_AGE = timedelta(days=2)
+
+
+class Check(NamedTuple):
+    """A readiness result in the shape ``/readyz`` reads (``settings.READINESS_CHECKS`` lists
+    ``check_retention``); defined here so the app does not import the project."""
+
+    name: str
+    ok: bool
+    detail: str = "ok"
 
 
 def stale_rules() -> list[str]:

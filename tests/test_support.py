@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 import privacy
-from ilearn_auth.oidc import FAILURES
+from ilearn_auth.failures import FAILURES
 from ilearn_auth.refusal_codes import REFUSAL_CODES
 from ilearn_auth.refusal_reference import reference_for, sequence_from
 from privacy.models import PrivacyLogEntry

@@ -9,8 +9,8 @@ import pytest
 from django.db import transaction
 
 import privacy
-from ilearn_auth.middleware import _request_id
 from privacy import chain
+from privacy.context import request_id_bound
 from privacy.exceptions import PrivacyLogError
 from privacy.models import PrivacyLogEntry
 from privacy.services import encode, privacy_log_head
@@ -50,11 +50,8 @@ def test_it_stores_exactly_what_it_hashed():
 
 def test_it_takes_the_request_id_of_the_current_request():
     """Without request_id, the entry carries the id the middleware set for this request."""
-    token = _request_id.set("req-0123456789abcdef")
-    try:
+    with request_id_bound("req-0123456789abcdef"):
         entry = write(1)[0]
-    finally:
-        _request_id.reset(token)
     assert entry.request_id == "req-0123456789abcdef"
     assert write(1)[0].request_id == ""
 

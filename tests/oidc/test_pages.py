@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from ilearn_auth.logout import LOGOUT_STATE_SESSION_KEY
 from tests.oidc.conftest import CLIENT_ID, login
 from tests.oidc.helpers import privacy_entries
 
@@ -108,9 +109,16 @@ def test_it_logs_out_locally_then_at_leerid(client, op, demo_schools):
     assert "Je bent afgemeld" in page.content.decode()
 
 
-def test_it_does_not_announce_a_logout_it_did_not_start(client, op):
-    """A forged state on the login page shows no logout message."""
+def test_it_does_not_announce_a_logout_it_did_not_start(client, op, demo_schools):
+    """A forged state on the login page shows no logout message, even while one of our
+    logouts is under way: only the state we sent to LeerID counts."""
     assert "Je bent afgemeld" not in client.get("/login/?state=x").content.decode()
+    login(client, op)
+    response = client.post("/logout/")
+    sent = parse_qs(urlsplit(response["Location"]).query)["state"][0]
+    assert client.session[LOGOUT_STATE_SESSION_KEY] == sent
+    page = client.get("/login/", {"state": "forged-" + sent[:8]})
+    assert "Je bent afgemeld" not in page.content.decode()
 
 
 def test_it_logs_out_locally_when_leerid_is_down(client, op, demo_schools):

@@ -8,7 +8,7 @@ import jwt
 import pytest
 import time_machine
 
-from ilearn_auth import oidc_config
+from ilearn_auth import health, oidc_config
 from ilearn_auth.oidc_config import ProviderMisconfigured, issuer_problem
 from tests.oidc.conftest import CLIENT_ID, CLIENT_SECRET, ISSUER, login, make_key
 from tests.oidc.helpers import landed_on
@@ -41,29 +41,29 @@ def test_it_refuses_metadata_naming_another_issuer(client, op, monkeypatch):
     metadata = op.metadata()
     monkeypatch.setattr(op, "metadata", lambda: {**metadata, "issuer": "https://other.test"})
     with pytest.raises(ProviderMisconfigured):
-        oidc_config.provider_metadata()
+        oidc_config.discovery_document()
     assert landed_on(client, client.get("/oidc/authenticate/")) == (503, "op_misconfigured")
-    check = oidc_config.check_leerid()
+    check = health.check_leerid()
     assert (check.ok, check.detail) == (False, "misconfigured")
 
 
 def test_it_reports_readiness_of_leerid(op):
     """Readiness passes with reachable, matching metadata and fails when LeerID is down."""
-    assert oidc_config.check_leerid().ok
+    assert health.check_leerid().ok
     oidc_config.reset_caches()
     op.down = True
-    check = oidc_config.check_leerid()
+    check = health.check_leerid()
     assert (check.ok, check.detail) == (False, "unreachable")
 
 
 def test_it_refetches_metadata_after_its_ttl(op, settings):
     """Discovery is cached for LEERID_METADATA_TTL seconds, then fetched again."""
     with time_machine.travel(time.time(), tick=False) as clock:
-        oidc_config.provider_metadata()
-        oidc_config.provider_metadata()
+        oidc_config.discovery_document()
+        oidc_config.discovery_document()
         assert op.calls["discovery"] == 1
         clock.shift(settings.LEERID_METADATA_TTL + 1)
-        oidc_config.provider_metadata()
+        oidc_config.discovery_document()
         assert op.calls["discovery"] == 2
 
 
@@ -73,7 +73,7 @@ def test_it_keeps_serving_stale_metadata_and_keys_during_an_op_hiccup(op, settin
         keys = oidc_config.signing_keys()
         clock.shift(settings.LEERID_METADATA_TTL + settings.LEERID_JWKS_TTL + 1)
         op.down = True
-        assert oidc_config.provider_metadata()["issuer"] == ISSUER
+        assert oidc_config.discovery_document()["issuer"] == ISSUER
         assert oidc_config.signing_keys() == keys
 
 

@@ -1,0 +1,87 @@
+"""The way of a login, part 2: from the callback's code to the pupil's Django user.
+
+``LeerIDBackend.authenticate`` reads as the protocol: LeerID's endpoints (discovery), the code
+for tokens and userinfo (``op_calls``), the ID token check (``id_token``), then the decision
+(``admit_pupil``): ``pupils.claims.parse`` -> ``schools.access`` ->
+``pupils.services.pupil_record_login`` and the ``authn_login_success`` privacy-log entry.
+Users are never matched on email or ``sub``: pupils are keyed on LeerID keys, as pseudonyms.
+Every failure is raised as a ``LoginFailure``; the callback view turns it into a page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import auth
+from django.db import DatabaseError
+from django.http import HttpRequest
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+import privacy
+from ilearn_auth.failures import LoginFailure
+from ilearn_auth.id_token import checked_id_token_claims
+from ilearn_auth.op_calls import exchange_code, fetch_userinfo, op_endpoints
+from pupils import claims as pupil_claims
+from pupils import services as pupil_services
+from schools import access as school_access
+
+
+class LeerIDBackend(OIDCAuthenticationBackend):
+    """Authenticates pupils through LeerID. Never creates or matches users by email or sub."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The parent reads static endpoints here; ours come from discovery at login time, and
+        # Django builds a backend per request, so nothing may touch the network in __init__.
+        self.UserModel = auth.get_user_model()
+
+    def authenticate(self, request: HttpRequest | None, **kwargs: Any):
+        # Only our callback passes a nonce: staff password logins go to ModelBackend.
+        if request is None or "nonce" not in kwargs:
+            return None
+        endpoints = op_endpoints()
+        tokens = exchange_code(endpoints, request, kwargs.get("code_verifier"))
+        id_claims = checked_id_token_claims(
+            tokens["id_token"], issuer=endpoints.issuer, nonce=kwargs["nonce"]
+        )
+        raw_claims = {**id_claims, **fetch_userinfo(endpoints, tokens, id_claims)}
+        return admit_pupil(raw_claims)
+
+    def get_user(self, user_id: Any):
+        try:
+            return self.UserModel.objects.get(pk=user_id)
+        except self.UserModel.DoesNotExist:
+            return None
+
+
+def admit_pupil(raw_claims: dict[str, Any]):
+    """The decision: the school gate, then the login recorded and logged; the pupil's user.
+
+    A refusal raises a ``LoginFailure`` carrying the pseudonym; nothing about a refused pupil
+    is stored.
+    """
+    parsed = pupil_claims.parse(raw_claims, names=pupil_claims.ClaimNames.from_settings())
+    if not isinstance(parsed, pupil_claims.LeerIDClaims):
+        raise LoginFailure("claims_unusable", detail=str(parsed))
+    pseudonym = pupil_services.pupil_pseudonym(parsed)
+    if not parsed.enrollments:
+        raise LoginFailure("not_enrolled", pseudonym=pseudonym)
+    try:
+        granted = school_access.schools_with_agreement_in_force(parsed.enrollments)
+        if not granted:
+            raise LoginFailure(
+                "no_agreement", pseudonym=pseudonym, schools=tuple(parsed.enrollments)
+            )
+        pupil = pupil_services.pupil_record_login(
+            claims=parsed, granted_schools=granted, pseudonym=pseudonym
+        )
+        # The pupil found or made by record_login (merged accounts keep the new pseudonym).
+        privacy.log(
+            "authn_login_success",
+            actor=f"pupil:{pupil.pseudonym}",
+            subject=pupil.pseudonym,
+            details={"kind": pupil.kind},
+        )
+    except DatabaseError:
+        raise LoginFailure("database_unavailable", pseudonym=pseudonym) from None
+    # Claims such as is_staff or groups are never read: the user is what record_login made.
+    return pupil.user
