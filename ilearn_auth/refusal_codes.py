@@ -23,7 +23,7 @@ REFUSAL_CODES: dict[str, tuple[str, str]] = {
     "no_agreement": (
         _("ingeschreven, maar geen enkele school heeft een overeenkomst die vandaag geldt"),
         _(
-            "Kijk de toestand van de scholen na (hieronder). Geschorst of afgelopen: verwijs "
+            "Kijk de toestand van de scholen na (laatste kolom). Geschorst of afgelopen: verwijs "
             "naar de verantwoordelijke voor overeenkomsten. Geen overeenkomst: de school "
             "gebruikt i-Learn (nog) niet."
         ),

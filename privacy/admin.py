@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -164,7 +165,7 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     # At 1280 px beside the filters: short pseudonyms and labels, the full entry on its page.
     list_display = (
         "sequence",
-        "created_at",
+        "moment",
         "action_label",
         "outcome",
         "reason_label",
@@ -201,6 +202,11 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("actie"), ordering="action")
     def action_label(self, entry: PrivacyLogEntry) -> str:
         return entry.action_label
+
+    @admin.display(description=_("tijdstip"), ordering="created_at")
+    def moment(self, entry: PrivacyLogEntry) -> str:
+        # dd-mm-jjjj uu:mm:ss in Brussels time: a third of the width of "6 december 2026 10:15".
+        return date_format(timezone.localtime(entry.created_at), "d-m-Y H:i:s")
 
     @admin.display(description=_("actie"))
     def action_with_code(self, entry: PrivacyLogEntry) -> str:
