@@ -132,3 +132,13 @@ def test_a_reference_reads_back_and_catches_a_misheard_character(sequence):
             continue
         other = "7" if char != "7" else "8"
         assert sequence_from(reference[:position] + other + reference[position + 1 :]) is None
+
+
+def test_the_pupil_page_leads_to_its_refusals(client, refused):
+    """Support's pupil page has a "Recente weigeringen" button that posts the pseudonym."""
+    pupil, _key, _entry = refused
+    _staff(client, "Support")
+    page = client.get(f"/admin/pupils/pupil/{pupil.pk}/change/").content.decode()
+    assert f'action="{URL}"' in page and f'value="{pupil.pseudonym}"' in page
+    content = client.post(URL, {"key": pupil.pseudonym}).content.decode()
+    assert "031004: opgeschort" in content
