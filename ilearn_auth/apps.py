@@ -9,6 +9,7 @@ class IlearnAuthConfig(AppConfig):
     verbose_name = "i-Learn Auth"
 
     def ready(self) -> None:
+        from ilearn_auth import checks  # noqa: F401 - registers the deploy checks
         from ilearn_auth.refusal_codes import REFUSAL_CODES
         from ilearn_auth.roles import roles_sync_after_migrate
         from privacy.reasons import reasons_register

@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A 403 in one log line (not a traceback), and authz_fail for staff refused personal data.
     "ilearn_auth.authz.PermissionDeniedMiddleware",
+    # Content-Security-Policy header (django-csp, plus LeerID's origin in form-action).
+    "ilearn_auth.content_policy.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "ilearn_auth.urls"
@@ -389,3 +391,25 @@ READINESS_CHECKS = [
     "retention.health.check_retention",
     "ilearn_auth.health.check_leerid",
 ]
+
+# --- Pupil pages: privacy notice, "mijn gegevens", Content-Security-Policy -------------------
+# Named on the privacy notice (/privacy/) as the address for the pupil's rights (GDPR art. 15-21).
+DPO_CONTACT_EMAIL = env.str("DPO_CONTACT_EMAIL", default="")
+# Every page loads only from this origin: no CDN, no inline script or style, no frames. Forms
+# may also end at LeerID (ilearn_auth/content_policy.py adds its origin to form-action).
+# data: images are allowed for the admin's second factor (a QR code).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}

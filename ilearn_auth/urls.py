@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from ilearn_auth import health, login_views, logout, pages, support
+from ilearn_auth import health, login_views, logout, my_data, notice, pages, support
 
 admin.site.site_header = _("i-Learn Auth: beheer")
 admin.site.site_title = _("i-Learn Auth")
@@ -40,6 +40,10 @@ urlpatterns = [
         name="oidc_authentication_callback",
     ),
     path("api/me", pages.api_me, name="api_me"),
+    # What we keep about pupils (ilearn_auth/notice.py, ilearn_auth/my_data.py).
+    path("privacy/", notice.privacy_notice, name="privacy_notice"),
+    path("mijn-gegevens/", my_data.my_data_page, name="my_data"),
+    path("mijn-gegevens/download/", my_data.my_data_download, name="my_data_download"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -10,8 +10,9 @@ contain a 29 February have passed: the privacy-friendly side of the protocol's "
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from celery.schedules import crontab
 from django.conf import settings
 from django.utils import timezone
 
@@ -68,3 +69,50 @@ def rule(name: str) -> Rule:
 
 def batch_size() -> int:
     return settings.RETENTION_BATCH_SIZE
+
+
+# The Celery task that applies each rule (retention/tasks.py), to find its schedule.
+RULE_TASKS = {
+    ACCOUNTS: "retention.purge_accounts",
+    SNAPSHOTS: "retention.purge_snapshots",
+    PRIVACY_LOG: "retention.prune_privacy_log",
+}
+# A crontab that matches no day within this many days is not a daily job: no date is promised.
+_SCHEDULE_HORIZON_DAYS = 400
+
+
+def removed_at(name: str, moment: datetime) -> datetime:
+    """When the rule's scheduled run removes a row stamped ``moment``, if nothing changes.
+
+    A run at ``t`` removes the row when ``moment < t - period``, so this is the first scheduled
+    run strictly after ``moment + period`` (``CELERY_BEAT_SCHEDULE``, in UTC). Without a
+    schedule for the rule (a beat that is not ours), the moment the row expires.
+    """
+    expires = moment + timedelta(days=rule(name).days)
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        if entry.get("task") == RULE_TASKS[name]:
+            run = _next_run(entry["schedule"], after=expires)
+            if run is not None:
+                return run
+    return expires
+
+
+def _next_run(schedule, *, after: datetime) -> datetime | None:
+    """The first time a celery ``crontab`` fires strictly after ``after`` (UTC, to the minute)."""
+    if not isinstance(schedule, crontab):
+        return None
+    times = sorted((hour, minute) for hour in schedule.hour for minute in schedule.minute)
+    day = after.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    for _ in range(_SCHEDULE_HORIZON_DAYS):
+        # crontab counts weekdays from Sunday = 0; Python's isoweekday() gives Sunday = 7.
+        if (
+            day.isoweekday() % 7 in schedule.day_of_week
+            and day.day in schedule.day_of_month
+            and day.month in schedule.month_of_year
+        ):
+            for hour, minute in times:
+                run = day.replace(hour=hour, minute=minute)
+                if run > after:
+                    return run
+        day += timedelta(days=1)
+    return None

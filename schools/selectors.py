@@ -204,3 +204,9 @@ def school_states(numbers: Iterable[str], *, on: dt.date) -> dict[str, str]:
             order = (State.SUSPENDED, State.NOT_STARTED, State.EXPIRED)
             states[number] = next((state for state in order if state in found), State.NONE)
     return states
+
+
+def school_names(numbers: list[str]) -> dict[str, str]:
+    """The names of the schools we know among these instellingsnummers, by number."""
+    schools = School.objects.filter(instellingsnummer__in=numbers)
+    return dict(schools.values_list("instellingsnummer", "name"))
