@@ -18,6 +18,10 @@ _REASONS: dict[str, str] = {
     "added": _("toegevoegd"),
     "changed": _("gewijzigd"),
     "deleted": _("verwijderd"),
+    # A chain check that found a break (privacy.verification's kinds; "changed" is above).
+    "missing": _("een regel ontbreekt"),
+    "reordered": _("regels staan in een andere volgorde"),
+    "inserted": _("er is een regel tussengevoegd"),
     # Retention runs that did not succeed (retention.models.RetentionRun.Status).
     "failed": _("mislukt"),
     "skipped": _("overgeslagen: een andere run was bezig"),
