@@ -142,3 +142,23 @@ def test_the_pupil_page_leads_to_its_refusals(client, refused):
     assert f'action="{URL}"' in page and f'value="{pupil.pseudonym}"' in page
     content = client.post(URL, {"key": pupil.pseudonym}).content.decode()
     assert "031004: opgeschort" in content
+
+
+def test_it_answers_in_a_few_queries_however_many_refusals(
+    client, refused, django_assert_max_num_queries
+):
+    """Twenty refusals over three schools cost no more queries than one: no query per row."""
+    pupil, key, _entry = refused
+    _staff(client, "Support")
+    for number in ("012345", "047001") * 10:
+        privacy.log(
+            "authz_fail",
+            actor=f"pupil:{pupil.pseudonym}",
+            subject=pupil.pseudonym,
+            outcome="failure",
+            reason="no_agreement",
+            details={"schools": [number, "031004"]},
+        )
+    with django_assert_max_num_queries(8):
+        response = client.post(URL, {"key": key})
+    assert response.content.decode().count("031004: opgeschort") == 20
