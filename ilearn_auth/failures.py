@@ -57,6 +57,8 @@ FAILURES: dict[str, Category] = {
     # The pupil is who LeerID says, but i-Learn may not let them in.
     "not_enrolled": REFUSED,
     "no_agreement": REFUSED,
+    # The protocol with the Department of Education ended (dpo.protocol): nobody comes in.
+    "protocol_ended": REFUSED,
     # The pupil stopped at LeerID, or the browser came back with a stale or replayed request.
     "op_access_denied": BROKEN,
     "op_error": BROKEN,
@@ -146,6 +148,14 @@ MESSAGES = {
         _(
             "Je bent ingeschreven in een school die (nog) geen afspraak heeft met i-Learn. "
             "Vraag je leraar of je school i-Learn wil gebruiken."
+        ),
+    ),
+    "protocol_ended": (
+        _("Aanmelden met LeerID kan niet meer"),
+        _(
+            "De afspraak tussen i-Learn en het departement Onderwijs over LeerID is afgelopen. "
+            "Daarom kan je je niet meer aanmelden met LeerID, en worden je gegevens bij "
+            "i-Learn gewist. Vraag je leraar hoe het verder moet."
         ),
     ),
     "op_access_denied": (

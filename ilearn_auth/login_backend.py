@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import auth
 from django.db import DatabaseError
 from django.http import HttpRequest
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 import privacy
+from dpo.protocol import logins_refused as protocol_ended
 from ilearn_auth.failures import LoginFailure
 from ilearn_auth.id_token import checked_id_token_claims
 from ilearn_auth.op_calls import exchange_code, fetch_userinfo, op_endpoints
+from privacy.selectors import UNEXPECTED_CLAIMS_KEY
 from pupils import claims as pupil_claims
 from pupils import services as pupil_services
 from schools import access as school_access
@@ -57,9 +60,12 @@ def admit_pupil(raw_claims: dict[str, Any]):
     """The decision: the school gate, then the login recorded and logged; the pupil's user.
 
     A refusal raises a ``LoginFailure`` carrying the pseudonym; nothing about a refused pupil
-    is stored.
+    is stored. From the protocol's end on (``dpo.protocol``), nobody comes in.
     """
-    parsed = pupil_claims.parse(raw_claims, names=pupil_claims.ClaimNames.from_settings())
+    if protocol_ended():
+        raise LoginFailure("protocol_ended")
+    names = pupil_claims.ClaimNames.from_settings()
+    parsed = pupil_claims.parse(raw_claims, names=names)
     if not isinstance(parsed, pupil_claims.LeerIDClaims):
         raise LoginFailure("claims_unusable", detail=str(parsed))
     pseudonym = pupil_services.pupil_pseudonym(parsed)
@@ -75,11 +81,18 @@ def admit_pupil(raw_claims: dict[str, Any]):
             claims=parsed, granted_schools=granted, pseudonym=pseudonym
         )
         # The pupil found or made by record_login (merged accounts keep the new pseudonym).
+        # Claim names outside the allowlist ride along for the DPO's data-quality count
+        # (protocol art. 7): counted nightly from the log, no statement of their own.
+        details = {"kind": pupil.kind}
+        if unexpected := pupil_claims.unexpected_claim_names(
+            raw_claims, names=names, allowed=settings.LEERID_ALLOWED_EXTRA_CLAIMS
+        ):
+            details[UNEXPECTED_CLAIMS_KEY] = unexpected
         privacy.log(
             "authn_login_success",
             actor=f"pupil:{pupil.pseudonym}",
             subject=pupil.pseudonym,
-            details={"kind": pupil.kind},
+            details=details,
         )
     except DatabaseError:
         raise LoginFailure("database_unavailable", pseudonym=pseudonym) from None

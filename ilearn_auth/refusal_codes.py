@@ -28,6 +28,13 @@ REFUSAL_CODES: dict[str, tuple[str, str]] = {
             "gebruikt i-Learn (nog) niet."
         ),
     ),
+    "protocol_ended": (
+        _("het protocol met het departement Onderwijs is afgelopen: niemand kan nog aanmelden"),
+        _(
+            "Niets te doen voor deze leerling: verwijs naar de school. Zie het DPO-dashboard "
+            "voor de einddatum."
+        ),
+    ),
     "op_access_denied": (
         _("de leerling brak het aanmelden bij LeerID af"),
         _("Opnieuw aanmelden; niets te doen."),

@@ -53,6 +53,18 @@ PERMISSIONS: dict[str, list[str]] = {
         "pupils.view_identitysnapshot",
         "pupils.export_pupil",
         "pupils.delete_pupil",
+        # dpo (issue 12): the dashboard, and what the workbench's tasks did (read-only); the
+        # retention terms of the processing register are kept like the register itself.
+        "dpo.view_dashboard",
+        "dpo.view_dailycount",
+        "dpo.view_logverification",
+        "dpo.view_alert",
+        "dpo.view_evidencebundle",
+        "dpo.view_protocolend",
+        "privacy.add_retentionterm",
+        "privacy.change_retentionterm",
+        "privacy.delete_retentionterm",
+        "privacy.view_retentionterm",
     ],
     # Staff who keep the list of schools with an agreement. No pupil or privacy data.
     # Schools are never deleted by staff (agreements point at them and the history matters);

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "schools",
     "pupils",
     "retention",
+    "dpo",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +190,32 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         # Every day at 06:00 UTC.
         "task": "retention.prune_privacy_log",
         "schedule": crontab(minute=0, hour=6),
+    },
+    # The DPO's workbench (dpo/tasks.py).
+    "dpo-verify-privacy-log": {
+        # Every day at 03:00 UTC: the log checks itself, from the last checkpoint to the head.
+        "task": "dpo.verify_privacy_log",
+        "schedule": crontab(minute=0, hour=3),
+    },
+    "dpo-rollup": {
+        # Every day at 03:30 UTC: the dashboard's counts of the last complete days.
+        "task": "dpo.rollup",
+        "schedule": crontab(minute=30, hour=3),
+    },
+    "dpo-check-breaches": {
+        # Every day at 07:00 UTC (08:00/09:00 in Brussels): overdue breaches, mailed to the DPO.
+        "task": "dpo.check_breaches",
+        "schedule": crontab(minute=0, hour=7),
+    },
+    "dpo-data-quality-report": {
+        # On the 1st of every month at 07:30 UTC: the draft data-quality report of last month.
+        "task": "dpo.data_quality_report",
+        "schedule": crontab(minute=30, hour=7, day_of_month=1),
+    },
+    "dpo-protocol-end": {
+        # Every hour at minute 5: once the protocol's end date has come, destroy pupils' data.
+        "task": "dpo.protocol_end",
+        "schedule": crontab(minute=5),
     },
 }
 
@@ -307,6 +334,9 @@ LEERID_CLAIM_LEERID_UUID = env.str("LEERID_CLAIM_LEERID_UUID", default="ov_leeri
 LEERID_CLAIM_ACCOUNT_UUID = env.str("LEERID_CLAIM_ACCOUNT_UUID", default="ov_account_uuid")
 LEERID_CLAIM_HISTORIEK = env.str("LEERID_CLAIM_HISTORIEK", default="ov_historiek_account_uuid")
 LEERID_CLAIM_ENROLLMENTS = env.str("LEERID_CLAIM_ENROLLMENTS", default="ov_inschrijvingen")
+# Claims LeerID may send besides the six above and OpenID's own without it counting as
+# excessive data for the DPO's data-quality report (protocol art. 7). Names, comma-separated.
+LEERID_ALLOWED_EXTRA_CLAIMS = frozenset(env.list("LEERID_ALLOWED_EXTRA_CLAIMS", default=[]))
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "nl"
@@ -382,6 +412,22 @@ if PRIVACY_LOG_RETENTION_DAYS < 1:
 # flush, so concurrent writers do not queue behind each other's fsync; a database crash can
 # lose the last fraction of a second of entries (a tail, never a gap). See docs/decisions.md.
 PRIVACY_LOG_SYNCHRONOUS_COMMIT = env.bool("PRIVACY_LOG_SYNCHRONOUS_COMMIT", default=False)
+
+# --- The DPO's workbench (dpo/) --------------------------------------------------------------
+# Mail: EMAIL_URL through django-environ (smtp://user:password@host:587 with ?tls=True, or
+# consolemail:// to print mails, as `make run` does). Mails go to DPO_EMAILS and to the active
+# members of the DPO group that have an e-mail address.
+EMAIL_CONFIG = env.email_url(
+    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+)
+vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="i-learn-auth@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+DPO_EMAILS = env.list("DPO_EMAILS", default=[])
+# How long a process may keep the protocol's end date in memory before reading it again; the
+# protocol_end command waits this long before destroying, so no process still lets a pupil in.
+PROTOCOL_END_CACHE_SECONDS = env.int("PROTOCOL_END_CACHE_SECONDS", default=10)
 
 # --- Health --------------------------------------------------------------------------------
 # Each entry is a callable returning a ``health.Check``; apps append their own.

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from dpo import views as dpo_views
 from ilearn_auth import health, login_views, logout, my_data, notice, pages, support
 
 admin.site.site_header = _("i-Learn Auth: beheer")
@@ -12,6 +13,8 @@ admin.site.index_title = _("Scholen, leerlingen en privacy")
 # The app list beside every page took 280 of 1280 px and pushed change lists (seven columns
 # beside their filters) into a sideways scroll; the breadcrumbs and the index lead everywhere.
 admin.site.enable_nav_sidebar = False
+# The admin's start page leads the DPO to the dashboard (dpo/templates/dpo/admin_index.html).
+admin.site.index_template = "dpo/admin_index.html"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -22,6 +25,13 @@ urlpatterns = [
         "admin/support/refusals/",
         admin.site.admin_view(support.refusals_view),
         name="support_refusals",
+    ),
+    # The DPO's dashboard and evidence bundle (dpo/views.py), in the admin's look and login.
+    path("admin/dashboard/", admin.site.admin_view(dpo_views.dashboard), name="dpo_dashboard"),
+    path(
+        "admin/dashboard/bundle/",
+        admin.site.admin_view(dpo_views.bundle_download),
+        name="dpo_bundle",
     ),
     path("admin/", admin.site.urls),
     # The pupil's way in and out (ilearn_auth/login_views.py, logout.py) and pages (pages.py).

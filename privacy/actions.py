@@ -43,6 +43,14 @@ REGISTER_CHANGED = "register_changed"
 # The DPO's workbench (issue 12).
 # The daily self-check verified the privacy log (details: head sequence and hash, or the break).
 PRIVACY_LOG_VERIFIED = "privacy_log_verified"
+# A breach passed its 72-hour notification deadline unnotified (subject: breach:<pk>).
+BREACH_OVERDUE = "breach_overdue"
+# An evidence bundle was written (details: its SHA-256 and what it holds).
+EVIDENCE_BUNDLE_CREATED = "evidence_bundle_created"
+# The protocol's end was set (details: the date); logins are refused from that date.
+PROTOCOL_END_SET = "protocol_end_set"
+# Every pupil's data was destroyed at the protocol's end (details: counts and times).
+PROTOCOL_END_DESTROYED = "protocol_end_destroyed"
 
 ACTIONS: dict[str, str] = {
     AUTHN_LOGIN_SUCCESS: _("aanmelding gelukt"),
@@ -60,4 +68,8 @@ ACTIONS: dict[str, str] = {
     PRIVACY_LOG_PRUNE: _("privacylog ingekort"),
     REGISTER_CHANGED: _("register gewijzigd"),
     PRIVACY_LOG_VERIFIED: _("privacylog gecontroleerd"),
+    BREACH_OVERDUE: _("meldtermijn gegevenslek overschreden"),
+    EVIDENCE_BUNDLE_CREATED: _("bewijsbundel aangemaakt"),
+    PROTOCOL_END_SET: _("einde van het protocol vastgelegd"),
+    PROTOCOL_END_DESTROYED: _("leerlinggegevens vernietigd bij het einde van het protocol"),
 }

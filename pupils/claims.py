@@ -133,6 +133,53 @@ class _Refused(Exception):
         self.reason = reason
 
 
+# Claims every OpenID Provider may send that say nothing about the pupil (OpenID Connect Core
+# 2 and 5.1, RFC 7519, RFC 9068): not "excessive data" in the sense of protocol art. 7.
+PROTOCOL_CLAIMS = frozenset(
+    {
+        "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "nonce", "azp", "auth_time", "acr",
+        "amr", "sid", "at_hash", "c_hash", "s_hash", "scope", "client_id", "typ",
+    }
+)  # fmt: skip
+MAX_UNEXPECTED_CLAIMS = 20
+# A claim name fit for a report: short, plain, and never something that looks like a key.
+_CLAIM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$")
+_KEY_INSIDE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-|^eyJ", re.ASCII)
+OTHER_CLAIM_NAME = "(andere naam)"
+
+
+def unexpected_claim_names(
+    raw: object, *, names: ClaimNames | None = None, allowed: frozenset[str] = frozenset()
+) -> list[str]:
+    """The names (never the values) of claims outside the allowlist: the protocol's claims
+    (``names``), OpenID's own (``PROTOCOL_CLAIMS``) and ``allowed``. Sorted, at most
+    ``MAX_UNEXPECTED_CLAIMS``; a name that could hide a key or token reads as ``OTHER_CLAIM_NAME``.
+    Pure and total, like ``parse``: data-quality counting must never fail a login.
+    """
+    if not isinstance(raw, Mapping):
+        return []
+    names = names if names is not None else ClaimNames()
+    expected = (
+        PROTOCOL_CLAIMS
+        | allowed
+        | {
+            names.given_name,
+            names.family_name,
+            names.leerid_uuid,
+            names.account_uuid,
+            names.historiek,
+            names.enrollments,
+        }
+    )
+    found = set()
+    for key in raw:
+        if key in expected:
+            continue
+        plain = isinstance(key, str) and _CLAIM_NAME.match(key) and not _KEY_INSIDE.search(key)
+        found.add(key if plain else OTHER_CLAIM_NAME)
+    return sorted(found)[:MAX_UNEXPECTED_CLAIMS]
+
+
 def parse(
     raw: object, *, names: ClaimNames | None = None, today: dt.date | None = None
 ) -> LeerIDClaims | Refusal:

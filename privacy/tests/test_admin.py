@@ -173,6 +173,7 @@ def test_it_logs_every_register_change(client, dpo):
             "description": "Fictief voorval: laptop verloren.",
             "affected_count": "0",
             "status": "open",
+            "tell_pupils": "undecided",
         },
     )
     assert response.status_code == 302, response.content
@@ -231,3 +232,26 @@ def test_it_refuses_the_chain_check_to_other_staff(client):
     assert client.post(reverse("admin:privacy_privacylogentry_verify")).status_code == 403
     assert not PrivacyLogEntry.objects.filter(action="privacy_log_verified").exists()
     assert PrivacyLogEntry.objects.get(action="authz_fail").actor == f"staff:{user.pk}"
+
+
+def test_the_chain_check_starts_from_the_last_recorded_head(client, dpo):
+    """A second check verifies against the head the first recorded; a recorded head that is
+    no longer in the chain (a rewritten log) is reported as a break."""
+    write(2)
+    verify = reverse("admin:privacy_privacylogentry_verify")
+    client.post(verify)
+    first = PrivacyLogEntry.objects.filter(action="privacy_log_verified").get()
+    client.post(verify)
+    second = PrivacyLogEntry.objects.filter(action="privacy_log_verified").order_by("-sequence")[0]
+    assert second.outcome == "success"
+    assert second.details["since_sequence"] == first.details["head_sequence"]
+
+    privacy.log(
+        "privacy_log_verified",
+        actor="system",
+        details={"head_sequence": 2, "head_hash": "f" * 64},
+    )
+    response = client.post(verify, follow=True)
+    assert "De keten is gebroken" in response.content.decode()
+    last = PrivacyLogEntry.objects.filter(action="privacy_log_verified").order_by("-sequence")[0]
+    assert last.outcome == "failure"

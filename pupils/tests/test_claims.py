@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,10 +13,12 @@ from hypothesis import strategies as st
 from pupils.claims import (
     MAX_LIST_LENGTH,
     MAX_NAME_LENGTH,
+    OTHER_CLAIM_NAME,
     ClaimNames,
     LeerIDClaims,
     Refusal,
     parse,
+    unexpected_claim_names,
 )
 
 LEERID = "5b0f6c1e-7a3d-4c2b-9e11-0a1b2c3d4e5f"
@@ -404,3 +407,34 @@ def test_it_normalises_any_valid_looking_claims(given_name, family_name, enrollm
         assert name == name.strip()
         assert not any(unicodedata.category(char) == "Cc" for char in name)
     assert len(result.enrollments) == len({str(int(number)) for number in enrollments})
+
+
+# --- Claim names outside the allowlist (the DPO's data-quality count) --------------------------
+
+
+def test_it_names_claims_outside_the_allowlist_never_their_values():
+    raw = {
+        "sub": "s",
+        "iss": "i",
+        "given_name": "Testa",
+        "ov_inschrijvingen": ["012345"],
+        "ov_geboortedatum": "2012-01-01",
+        "birthdate": "2012-01-01",
+        "3f2b8c1e-1111-4222-8333-944444444444": "x",
+        "x": "y",
+    }
+    assert unexpected_claim_names(raw, allowed=frozenset({"x"})) == [
+        OTHER_CLAIM_NAME,
+        "birthdate",
+        "ov_geboortedatum",
+    ]
+    assert unexpected_claim_names(["not", "a", "mapping"]) == []
+
+
+@given(st.dictionaries(st.text(max_size=80), st.integers(), max_size=60))
+def test_it_never_raises_and_never_returns_something_that_looks_like_a_key(raw):
+    names = unexpected_claim_names(raw)
+    assert len(names) <= 20
+    for name in names:
+        assert not re.search(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-", name)
+        assert len(name) <= 64

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from dpo.demo import seed_demo_dpo, seed_demo_selfcheck
 from schools.demo import seed_demo_schools
 
 
 class Command(BaseCommand):
-    help = "Create the demo schools and agreements (and, with the stand-in LeerID, demo pupils)."
+    help = (
+        "Create the demo schools and agreements, and the DPO's demo registers, breach and "
+        "dashboard counts (and, with the stand-in LeerID, demo pupils)."
+    )
 
     def handle(self, *args, **options) -> None:
         seed_demo_schools()
+        seed_demo_dpo()
+        seed_demo_selfcheck()
         self.stdout.write("Demo data ready.")
