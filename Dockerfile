@@ -15,9 +15,12 @@ COPY --from=build /venv /venv
 WORKDIR /app
 COPY --chown=app:app . /app
 # collectstatic needs settings to load, not real secrets: throwaway values for this step only.
+# WhiteNoise serves the result: hashed names, gzip copies, far-future cache headers.
 RUN DEBUG=true python manage.py collectstatic --noinput --verbosity 0
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3).status == 200 else 1)"
-CMD ["gunicorn", "ilearn_auth.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Bind address, workers (WEB_CONCURRENCY) and logs are in gunicorn.conf.py; the production
+# smoke test (tests/production/) runs exactly this command.
+CMD ["gunicorn", "ilearn_auth.wsgi:application"]

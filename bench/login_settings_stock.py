@@ -14,6 +14,7 @@ AUTHENTICATION_BACKENDS = ["bench.login_apps.StockBackend"]
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_CACHE_ALIAS = "default"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 _issuer = os.environ["LEERID_ISSUER"]

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 import privacy
+from ilearn_auth import metrics
 from ilearn_auth.oidc_config import ProviderMisconfigured, ProviderUnavailable
 from ilearn_auth.refusal_reference import reference_for
 
@@ -211,6 +212,7 @@ def failure_page(request: HttpRequest, reason: str, reference: str = "") -> Http
 
 def end_failed_login(request: HttpRequest, failure: LoginFailure) -> HttpResponse:
     """One privacy-log entry, the reason in the session, and a redirect to the failure page."""
+    metrics.login_decided(outcome=failure.category.name.lower(), reason=failure.reason)
     reference = ""
     if failure.reason == "database_unavailable":
         # Nowhere to write the privacy log, and trying would only make the pupil wait longer.

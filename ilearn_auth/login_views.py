@@ -30,7 +30,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from ilearn_auth import oidc_config
+from ilearn_auth import metrics, oidc_config
 from ilearn_auth.failures import FAILURE_SESSION_KEY, LoginFailure, end_failed_login, op_failure
 from ilearn_auth.oidc_config import ProviderMisconfigured, ProviderUnavailable
 
@@ -54,6 +54,7 @@ class LeerIDAuthenticateView(OIDCAuthenticationRequestView):
 class LeerIDCallbackView(OIDCAuthenticationCallbackView):
     """Checks ``state``, lets ``LeerIDBackend`` do the rest, and ends on a page."""
 
+    @metrics.CALLBACK_SECONDS.time()
     def get(self, request: HttpRequest) -> HttpResponse:
         try:
             if request.GET.get("error") == "access_denied" and "state" not in request.GET:
@@ -93,14 +94,14 @@ class LeerIDCallbackView(OIDCAuthenticationCallbackView):
         if not state or not isinstance(states, dict):
             raise LoginFailure("state_missing", started_here=False)
         entry = states.pop(state, None)
-        # Saved at once: a replay of this callback, even in parallel, finds no state.
+        # Saved at once: a replay of this callback, even in parallel, finds no state. (The
+        # library then re-reads the session it just saved; that catches no other tab's change
+        # that the new key of auth.login would not drop anyway, and costs a round trip.)
         request.session.save()
         if entry is None:
             raise LoginFailure("state_unknown", started_here=False)
         if time.time() - entry.get("added_on", 0) > settings.LEERID_STATE_TTL:
             raise LoginFailure("state_expired")
-        # Reload the session so parallel tabs' changes are not overwritten (as the library does).
-        request.session = request.session.__class__(request.session.session_key)
         return entry["nonce"], entry.get("code_verifier")
 
     def login_success(self) -> HttpResponse:
@@ -108,4 +109,5 @@ class LeerIDCallbackView(OIDCAuthenticationCallbackView):
         # skips auth.login when the same user is already signed in; the key still changes.
         if self.request.user.is_authenticated and self.request.user == self.user:
             self.request.session.cycle_key()
+        metrics.login_decided(outcome="granted")
         return super().login_success()

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from ilearn_auth import oidc_config
+from ilearn_auth import metrics, oidc_config
 from ilearn_auth.failures import LoginFailure, op_failure
 from ilearn_auth.oidc_config import ProviderMisconfigured, ProviderUnavailable
 
@@ -76,10 +76,13 @@ def request_json(
     not a JSON object.
     """
     send = getattr(oidc_config.http(), method)
+    started = time.monotonic()
     try:
         response = send(url, timeout=oidc_config.timeouts(), **kwargs)
-    except requests.RequestException:
+    except requests.RequestException as exc:
+        metrics.op_request_done(endpoint=step, seconds=time.monotonic() - started, error=exc)
         raise LoginFailure("op_unavailable", detail=unreachable) from None
+    metrics.op_request_done(endpoint=step, seconds=time.monotonic() - started, response=response)
     if response.status_code >= 500:
         raise LoginFailure("op_unavailable", detail=f"{step}_http_{response.status_code}")
     if response.status_code != 200:

@@ -92,6 +92,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the app itself (Production as shipped): right after SecurityMiddleware,
+    # before anything that touches the session or the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "ilearn_auth.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -172,6 +175,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# The worker logs through LOGGING below (redaction, request id, LOG_FORMAT), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Where the one beat keeps its schedule state (`celery beat` without --schedule reads this).
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME",
+    default="/tmp/celerybeat-schedule",  # noqa: S108
+)
 # Every periodic schedule lives here, in UTC, away from the 02:00-03:00 local DST hour.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Retention (retention/tasks.py): one rule per hour, accounts first, after 04:00 UTC
@@ -218,6 +228,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=5),
     },
 }
+# RETENTION_SCHEDULE_SECONDS (tests and drills only): every retention task every N seconds on
+# the clock instead of daily, so a production smoke test sees beat send them and a worker run
+# them (on the clock like crontab, so two beats by mistake fire together as they would daily).
+RETENTION_SCHEDULE_SECONDS = env.int("RETENTION_SCHEDULE_SECONDS", default=0)
+if RETENTION_SCHEDULE_SECONDS:
+    from ilearn_auth.schedules import EverySeconds
+
+    for _name, _entry in CELERY_BEAT_SCHEDULE.items():
+        if _name.startswith("retention-"):
+            _entry["schedule"] = EverySeconds(RETENTION_SCHEDULE_SECONDS)
 
 # --- Retention (retention/policy.py) ---------------------------------------------------------
 # Identity snapshots are deleted this many days after the login that wrote them (protocol: 1 year).
@@ -312,9 +332,10 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 # With Redis, sessions live there: no SQL per request for them, and a database outage still
 # lets the login pages answer. Without Redis (the demo), in the database.
+# ilearn_auth.session_store is Django's cache sessions in fewer Redis round trips.
 SESSION_ENGINE = env.str(
     "SESSION_ENGINE",
-    default="django.contrib.sessions.backends." + ("cache" if REDIS_URL else "db"),
+    default="ilearn_auth.session_store" if REDIS_URL else "django.contrib.sessions.backends.db",
 )
 if REDIS_URL:
     # Sessions get their own cache alias (clearing the cache logs nobody out) on a Redis cache
@@ -346,13 +367,21 @@ TIME_ZONE = "Europe/Brussels"
 USE_I18N = True
 USE_TZ = True
 
+# --- Static files (Production as shipped) -----------------------------------------------------
+# WhiteNoise serves them from the app (no separate web server): `collectstatic` (run in the image
+# build) writes hashed, compressed copies; a hashed name is cached for a year (immutable), so a
+# new release is a new URL. With DEBUG the files come straight from the apps' static folders.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # --- Security --------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -369,6 +398,10 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Logging ---------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# LOG_FORMAT: "plain" (a line of text) or "json" (one object a line); redaction applies to both.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -379,11 +412,13 @@ LOGGING = {
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # LOG_FORMAT=json: one JSON object a line, for a log collector (ilearn_auth/json_logs.py).
+        "json": {"()": "ilearn_auth.json_logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id", "redact"],
         },
     },
@@ -392,6 +427,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # gunicorn's error log (the access log is configured in gunicorn.conf.py).
+        "gunicorn.error": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
@@ -437,6 +474,22 @@ READINESS_CHECKS = [
     "retention.health.check_retention",
     "ilearn_auth.health.check_leerid",
 ]
+
+# --- Operations: metrics and the erasure ledger (Production as shipped) --------------------
+# /metrics (Prometheus text format) answers only requests from these addresses or networks
+# (comma-separated, e.g. 10.0.0.0/8); anyone else, and anything that came through the proxy
+# (an X-Forwarded-For header), gets a 404. Default: nobody.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# The erasure ledger (privacy/ledger.py, routed by privacy/routers.py): the pseudonyms of
+# pupils erased on request, kept in a database of its own so that restoring a backup of the
+# main one does not bring them back (`manage.py apply_erasures` replays it). Unset: a table in
+# the main database (development only).
+ERASURE_LEDGER_DATABASE_URL = env.str("ERASURE_LEDGER_DATABASE_URL", default="")
+if ERASURE_LEDGER_DATABASE_URL:
+    DATABASES["erasure_ledger"] = env.db_url_config(ERASURE_LEDGER_DATABASE_URL)
+    if DATABASES["erasure_ledger"]["ENGINE"].endswith("postgresql"):
+        DATABASES["erasure_ledger"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+DATABASE_ROUTERS = ["privacy.routers.ErasureLedgerRouter"]
 
 # --- Pupil pages: privacy notice, "mijn gegevens", Content-Security-Policy -------------------
 # Named on the privacy notice (/privacy/) as the address for the pupil's rights (GDPR art. 15-21).

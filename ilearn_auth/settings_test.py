@@ -17,3 +17,11 @@ os.environ.setdefault("ALLOW_INSECURE_LOOPBACK_ISSUER", "true")
 from ilearn_auth.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests render pages without running collectstatic first: no manifest of hashed names needed.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# WhiteNoise serves the apps' static folders directly (no STATIC_ROOT to scan in tests).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from dpo import views as dpo_views
-from ilearn_auth import health, login_views, logout, my_data, notice, pages, support
+from ilearn_auth import health, login_views, logout, metrics, my_data, notice, pages, support
 
 admin.site.site_header = _("i-Learn Auth: beheer")
 admin.site.site_title = _("i-Learn Auth")
@@ -26,6 +26,8 @@ urlpatterns = [
         admin.site.admin_view(support.refusals_view),
         name="support_refusals",
     ),
+    # Prometheus, for the addresses in METRICS_ALLOWED_IPS only (ilearn_auth/metrics.py).
+    path("metrics", metrics.metrics_view, name="metrics"),
     # The DPO's dashboard and evidence bundle (dpo/views.py), in the admin's look and login.
     path("admin/dashboard/", admin.site.admin_view(dpo_views.dashboard), name="dpo_dashboard"),
     path(

@@ -23,9 +23,10 @@ def log(
     request_id: str | None = None,
 ) -> PrivacyLogEntry:
     """Append one entry to the privacy log (see ``privacy.services.privacy_log_write``)."""
+    from privacy.metrics import log_written
     from privacy.services import privacy_log_write
 
-    return privacy_log_write(
+    entry = privacy_log_write(
         action=action,
         actor=actor,
         subject=subject,
@@ -34,3 +35,5 @@ def log(
         details=details,
         request_id=request_id,
     )
+    log_written(action=action, outcome=outcome)
+    return entry

@@ -327,3 +327,7 @@ class DataQualityReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.found_at:%Y-%m-%d} ({self.get_status_display()})"
+
+
+# The erasure ledger has a database of its own in production (privacy/ledger.py).
+from privacy.ledger import ErasureLedgerEntry  # noqa: E402, F401

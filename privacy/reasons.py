@@ -22,6 +22,8 @@ _REASONS: dict[str, str] = {
     "missing": _("een regel ontbreekt"),
     "reordered": _("regels staan in een andere volgorde"),
     "inserted": _("er is een regel tussengevoegd"),
+    # A pupil erased again after a backup was restored (pupils.services.pupil_apply_erasures).
+    "erasure_ledger": _("opnieuw gewist na het terugzetten van een back-up"),
     # Retention runs that did not succeed (retention.models.RetentionRun.Status).
     "failed": _("mislukt"),
     "skipped": _("overgeslagen: een andere run was bezig"),

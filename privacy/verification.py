@@ -24,6 +24,7 @@ from typing import Literal
 from django.db import connection, transaction
 
 from privacy import actions, chain
+from privacy.metrics import verification_finished
 from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
 from privacy.services import Head
 
@@ -78,7 +79,9 @@ def privacy_log_verify(*, expect_head: str | None = None, chunk_size: int = 5_00
         if connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        return _walk(expect_head=expect_head, chunk_size=chunk_size)
+        result = _walk(expect_head=expect_head, chunk_size=chunk_size)
+    verification_finished(ok=result.ok, entries=result.count)
+    return result
 
 
 def _walk(*, expect_head: str | None, chunk_size: int) -> Verification:

@@ -9,6 +9,7 @@ contain a 29 February have passed: the privacy-friendly side of the protocol's "
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -69,6 +70,25 @@ def rule(name: str) -> Rule:
 
 def batch_size() -> int:
     return settings.RETENTION_BATCH_SIZE
+
+
+def period_start(now: datetime | None = None) -> datetime:
+    """The start of the schedule period ``now`` falls in. A retention task that finds its rule
+    succeeded since then is a second send of the same period (a second beat), and skips.
+    Daily: midnight UTC (the runs are at 04:00-06:00 UTC, so a late copy or a retry still falls
+    in its own day). With ``RETENTION_SCHEDULE_SECONDS``: the last multiple of that period on the
+    clock, where ``ilearn_auth.schedules.EverySeconds`` fires."""
+    now = now or timezone.now()
+    seconds = settings.RETENTION_SCHEDULE_SECONDS
+    if seconds:
+        return datetime.fromtimestamp(math.floor(now.timestamp() / seconds) * seconds, tz=UTC)
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def lock_retry_seconds() -> float:
+    """How long a task waits before trying again when another run holds the lock: 5 minutes
+    for the daily runs, 1 s on the tests' short schedule."""
+    return 300.0 if not settings.RETENTION_SCHEDULE_SECONDS else 1.0
 
 
 # The Celery task that applies each rule (retention/tasks.py), to find its schedule.

@@ -42,8 +42,15 @@ logger = logging.getLogger(__name__)
 # The SQL here is built from table and column names in the models' metadata, quoted by the
 # backend (hence the S608 waivers); every value goes in as a query parameter.
 
+# Why a run was skipped (``RetentionRun.error`` of a skipped run): a fixed text each.
+SKIPPED_LOCKED = "another run holds the lock"
+SKIPPED_DONE = "already ran this period"
+
 # Called after each committed batch with (rule name, rows in the batch, seconds the batch took).
 Progress = Callable[[str, int, float], None]
+# Called at the end of each batch, inside its transaction, with (rule name, rows in the batch):
+# what it writes (the run's counts) commits with the batch or not at all.
+Record = Callable[[str, int], None]
 # Called once per rule before it starts, with (rule name, rows it finds expired): a COUNT.
 Expected = Callable[[str, int], None]
 
@@ -55,23 +62,33 @@ def retention_run(
     trigger: str = "task",
     progress: Progress | None = None,
     expected: Expected | None = None,
+    unless_done_since: datetime | None = None,
 ) -> RetentionRun:
     """Apply the given rules (default: all, in policy order) under the retention lock.
 
     Records a ``RetentionRun`` and writes one ``retention_purge`` privacy-log entry with the
-    counts. When another run holds the lock, records this one as skipped and returns. On an
+    counts. When another run holds the lock, records this one as skipped and returns; so it
+    does when ``unless_done_since`` is given and every rule asked for already succeeded since
+    then (a second beat started by mistake sends each task twice: the copy skips). On an
     error the run is recorded as failed and the exception re-raised (Celery retries on it).
     ``progress`` hears of every committed batch; ``expected`` (progress bars) first hears
     how many rows each rule finds expired, which costs a count.
 
     A dry run counts what the real run would delete, rule after rule: a snapshot whose account
-    the accounts rule deletes first is counted under accounts only (``_dry_counts``).
+    the accounts rule deletes first is counted under accounts only (``_dry_count``).
     """
     names = _ordered(rules)
     with retention_lock() as acquired:
         if not acquired:
             logger.warning("retention run skipped: another run holds the lock")
-            return _record_skipped(names, dry_run=dry_run, trigger=trigger)
+            return _record_skipped(names, dry_run=dry_run, trigger=trigger, why=SKIPPED_LOCKED)
+        if unless_done_since is not None and not dry_run and _done_since(names, unless_done_since):
+            logger.warning(
+                "retention run skipped: %s already ran since %s (a second beat?)",
+                ", ".join(names),
+                unless_done_since.isoformat(timespec="seconds"),
+            )
+            return _record_skipped(names, dry_run=dry_run, trigger=trigger, why=SKIPPED_DONE)
         run = _record_started(names, dry_run=dry_run, trigger=trigger)
         current = ""
         try:
@@ -84,8 +101,17 @@ def retention_run(
                     if expected is not None:
                         # Earlier rules have already run: a plain count is exact here.
                         expected(current, PURGES[current](dry_run=True))
-                    run.counts[current] = PURGES[current](progress=progress)
-                # Saved per rule, so a run killed later still shows what it did.
+                    done_before = dict(run.counts)
+
+                    def saved(rule: str, rows: int) -> None:
+                        # Saved in every batch's own transaction, so a run killed mid-rule shows
+                        # exactly what it deleted (and the next run logs it as interrupted).
+                        if rows:
+                            run.counts[rule] = run.counts.get(rule, 0) + rows
+                            RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
+
+                    count = PURGES[current](progress=progress, record=saved)
+                    run.counts = {**done_before, current: count}
                 RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
                 logger.info("retention rule %s: %s rows", current, run.counts[current])
         except Exception as exc:
@@ -113,10 +139,13 @@ def _dry_count(rule: str, *, earlier: list[str]) -> int:
 
 
 def _record_started(names: list[str], *, dry_run: bool, trigger: str) -> RetentionRun:
-    # We hold the lock, so any run still marked running died without finishing.
-    RetentionRun.objects.filter(status=RetentionRun.Status.RUNNING).update(
-        status=RetentionRun.Status.INTERRUPTED
-    )
+    # We hold the lock, so any run still marked running died without finishing: it becomes
+    # interrupted, and its privacy-log entry (with the batches it committed) is written now.
+    for dead in RetentionRun.objects.filter(status=RetentionRun.Status.RUNNING):
+        dead.status = RetentionRun.Status.INTERRUPTED
+        dead.save(update_fields=["status"])
+        logger.warning("retention run %s was interrupted: %s", dead.pk, dead.counts)
+        _log(dead)
     return RetentionRun.objects.create(
         started_at=timezone.now(),
         dry_run=dry_run,
@@ -126,8 +155,9 @@ def _record_started(names: list[str], *, dry_run: bool, trigger: str) -> Retenti
     )
 
 
-def _record_skipped(names: list[str], *, dry_run: bool, trigger: str) -> RetentionRun:
+def _record_skipped(names: list[str], *, dry_run: bool, trigger: str, why: str) -> RetentionRun:
     run = RetentionRun.objects.create(
+        error=why,
         started_at=timezone.now(),
         finished_at=timezone.now(),
         dry_run=dry_run,
@@ -137,6 +167,14 @@ def _record_skipped(names: list[str], *, dry_run: bool, trigger: str) -> Retenti
     )
     _log(run)
     return run
+
+
+def _done_since(names: list[str], since: datetime) -> bool:
+    done = RetentionRun.objects.filter(
+        status=RetentionRun.Status.SUCCESS, dry_run=False, started_at__gte=since
+    ).values_list("counts", flat=True)
+    finished = {name for counts in done for name in counts}
+    return all(name in finished for name in names)
 
 
 def _ordered(rules: Iterable[str] | None) -> list[str]:
@@ -186,6 +224,7 @@ def snapshot_purge_expired(
     dry_run: bool = False,
     progress: Progress | None = None,
     unless_account_before: datetime | None = None,
+    record: Record | None = None,
 ) -> int:
     """Delete identity snapshots whose login lies before the cutoff; return how many.
 
@@ -216,6 +255,8 @@ def snapshot_purge_expired(
                 [when, *params],
             )
             deleted = cursor.rowcount
+            if record is not None:
+                record(policy.SNAPSHOTS, deleted)
         total += deleted
         _report(progress, policy.SNAPSHOTS, deleted, started)
         if high is None:
@@ -230,6 +271,7 @@ def account_purge_inactive(
     scan_size: int | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    record: Record | None = None,
 ) -> int:
     """Delete pupils whose last login lies before the cutoff, with their Django user and all
     that hangs on either (see ``retention.signals``); return how many pupils.
@@ -262,6 +304,8 @@ def account_purge_inactive(
             rows = cursor.fetchall()
             if rows:
                 _delete_pupils(cursor, rows, statements)
+            if record is not None:
+                record(policy.ACCOUNTS, len(rows))
         total += len(rows)
         _report(progress, policy.ACCOUNTS, len(rows), started)
         if len(rows) == size:
@@ -315,6 +359,7 @@ def privacy_log_purge_expired(
     batch_size: int | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    record: Record | None = None,
 ) -> int:
     """Prune privacy-log entries older than the privacy log's own period, through the privacy
     app, which keeps its hash chain verifiable."""
@@ -323,6 +368,9 @@ def privacy_log_purge_expired(
         return privacy_log_count_prunable(older_than=cutoff)
     started = time.monotonic()
     pruned = privacy_log_prune(older_than=cutoff, batch_size=batch_size or policy.batch_size())
+    # Counted once it returns: the prune's own batches each leave a privacy_log_prune entry.
+    if record is not None:
+        record(policy.PRIVACY_LOG, pruned)
     _report(progress, policy.PRIVACY_LOG, pruned, started)
     return pruned
 

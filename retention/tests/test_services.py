@@ -132,7 +132,12 @@ def test_it_keeps_a_merged_temporary_account_with_the_pupil_it_was_merged_into()
 
 @pytest.mark.urls("retention.tests.urls")
 @pytest.mark.parametrize(
-    "engine", ["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cache"]
+    "engine",
+    [
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cache",
+        "ilearn_auth.session_store",
+    ],
 )
 def test_it_ends_the_open_session_of_a_deleted_account(client, clock, settings, engine):
     """A pupil logged in when the account is deleted is anonymous at the next request,

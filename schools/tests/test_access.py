@@ -119,3 +119,22 @@ def test_it_ignores_the_servers_time_zone_setting(school, settings):
     make_agreement(school, dt.date(2026, 7, 1))
     with time_machine.travel(dt.datetime(2026, 6, 30, 22, 30, tzinfo=dt.UTC), tick=False):
         assert schools_with_agreement_in_force(["012345"]) == {"012345"}
+
+
+def test_it_answers_as_the_orm_query_for_any_count_and_day():
+    """The statement made once per process answers exactly as the ORM query it was made from."""
+    from schools.access import _in_force
+
+    numbers = [f"{n:06d}" for n in range(100, 112)]
+    for index, number in enumerate(numbers):
+        school = make_school(number)
+        status = Agreement.Status.SUSPENDED if index % 4 == 3 else Agreement.Status.ACTIVE
+        make_agreement(school, START, END if index % 2 else None, status=status)
+    asked = [numbers[:1], numbers[:3], numbers[2:7], ["999999", *numbers[:2]], numbers]
+    for day in (START - dt.timedelta(days=1), START, END, END + dt.timedelta(days=1)):
+        for wanted in asked:
+            expected = set(_in_force(day, sorted(wanted)))
+            assert schools_with_agreement_in_force(wanted, on=day) == expected
+    assert schools_with_agreement_in_force(numbers, on=START) == {
+        number for index, number in enumerate(numbers) if index % 4 != 3
+    }

@@ -7,8 +7,6 @@ Never `playwright install`: the browser is the system's /usr/bin/chromium. Scree
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,30 +14,8 @@ import pytest
 
 from tests.integration.conftest import mock_op  # noqa: F401 - the stand-in LeerID fixture
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# The session's one Chromium (``browser``) is in tests/conftest.py, shared with tests/production.
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
-    if not Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is None:
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    # playwright's sync API keeps an event loop in this thread; Django's ORM calls in the test
-    # (fixtures, flushes) are still synchronous, so tell Django not to refuse them.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -276,20 +276,24 @@ def test_it_treats_a_timeout_like_the_op_being_down(client, op, monkeypatch):
     assert landed_on(client, finish_login(client, params)) == (503, "op_unavailable")
 
 
-def test_it_needs_at_most_ten_queries_for_a_returning_login(client, op, demo_schools, settings):
-    """A returning pupil's callback runs at most 10 SQL statements, with sessions in the cache
-    as in production (REDIS_URL set)."""
+def test_it_needs_at_most_seven_queries_for_a_returning_login(client, op, demo_schools, settings):
+    """A returning pupil's callback runs at most 7 SQL statements, with sessions in the cache
+    as in production (REDIS_URL set): the school gate, five in pupil_record_login, the
+    privacy-log entry."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    settings.SESSION_ENGINE = "ilearn_auth.session_store"
 
     login(client, op)
     client.post("/logout/")
     params = start_login(client, op)
     with CaptureQueriesContext(connection) as queries:
         assert finish_login(client, params)["Location"] == "/"
-    assert len(queries) <= 10, [q["sql"][:80] for q in queries]
+    # The test runs inside a transaction, so transaction.atomic shows up as savepoints; in
+    # production it is BEGIN/COMMIT, which no statement count sees (bench/login.py neither).
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) <= 7, [sql[:80] for sql in statements]
 
 
 def test_it_answers_a_bug_in_the_login_path_with_a_page(client, op, demo_schools):

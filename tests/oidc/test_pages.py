@@ -168,12 +168,12 @@ def test_it_answers_503_when_the_session_store_is_down(client, op, settings):
     settings.CACHES = {
         **settings.CACHES,
         "sessions": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ilearn_auth.session_cache.ReusingRedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing answers there
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         },
     }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    settings.SESSION_ENGINE = "ilearn_auth.session_store"
     settings.SESSION_CACHE_ALIAS = "sessions"
     client.raise_request_exception = False
     response = client.get("/oidc/authenticate/")
@@ -202,21 +202,40 @@ def test_it_rotates_the_session_key_when_the_same_pupil_signs_in_again(client, o
     assert client.get("/api/me").status_code == 200
 
 
-def test_it_keeps_no_cookies_between_calls_to_the_op():
-    """The shared HTTP session refuses cookies, so nothing leaks from one login to the next."""
-    import http.cookiejar
-    import urllib.request
+def test_it_keeps_no_cookies_between_calls_to_the_op(monkeypatch):
+    """The shared HTTP client sends no cookie the OP set, so nothing leaks between logins."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from ilearn_auth import oidc_config
 
-    oidc_config.reset_caches()
-    jar = oidc_config.http().cookies
-    request = urllib.request.Request("https://leerid.test/op/token")
-    cookie = http.cookiejar.Cookie(
-        0, "sid", "x", None, False, "leerid.test", True, False, "/", True, False,
-        None, False, None, None, {},
-    )  # fmt: skip
-    assert not jar._policy.set_ok(cookie, request)
+    seen: list[str | None] = []
+
+    class SetsACookie(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.headers.get("Cookie"))
+            body = b"{}"
+            self.send_response(200)
+            self.send_header("Set-Cookie", "sid=pupil-1; Path=/")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SetsACookie)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(oidc_config, "_session", None)
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/op/userinfo"
+        for _ in range(2):
+            assert oidc_config.http().get(url, timeout=(2, 2)).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [None, None]
 
 
 def test_it_ends_the_pupils_session_after_a_school_day_and_at_browser_close(
