@@ -20,6 +20,30 @@ def _require_redis() -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(request, monkeypatch):
+    """``client.force_login(staff)`` also passes the second factor (a confirmed TOTP device).
+
+    The admin needs both factors (staff/admin_site.py); tests of other pages sign staff in
+    with force_login and test what a signed-in staff member may do, not the sign-in itself.
+    The sign-in is tested for real in staff/tests (marker ``real_second_factor`` turns this off).
+    """
+    if request.node.get_closest_marker("real_second_factor"):
+        return
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if user.is_staff:
+            from staff.testing import mark_verified
+
+            mark_verified(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return _require_redis()

@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -226,19 +226,12 @@ def _tables(now) -> list[Table]:
 
 
 def staff_access_review_rows() -> list[dict[str, Any]] | None:
-    """The staff access review of issue "Staff sign-in", when that app is installed.
-
-    HOOK: until ``staff.selectors.access_review_rows()`` exists on main this returns None and
-    the bundle says the review is not available.
-    """
+    """The staff access review (``staff.selectors.access_review_rows``), one dict per account."""
     if not apps.is_installed("staff"):
         return None
-    try:
-        from staff import selectors  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    rows_of = getattr(selectors, "access_review_rows", None)
-    return [dict(row) for row in rows_of()] if rows_of else None
+    from staff.selectors import access_review_rows
+
+    return [asdict(row) for row in access_review_rows()]
 
 
 def _processing_activities() -> Table:

@@ -53,6 +53,13 @@ PERMISSIONS: dict[str, list[str]] = {
         "pupils.view_identitysnapshot",
         "pupils.export_pupil",
         "pupils.delete_pupil",
+        # staff: see every staff account, review who may see what (logged), reset a second
+        # factor and lift a sign-in lockout (both logged). Accounts and groups are given by a
+        # superuser (setting up), never by a day-to-day role.
+        "auth.view_user",
+        "staff.view_access_review",
+        "staff.reset_second_factor",
+        "staff.unlock_signin",
         # dpo (issue 12): the dashboard, and what the workbench's tasks did (read-only); the
         # retention terms of the processing register are kept like the register itself.
         "dpo.view_dashboard",

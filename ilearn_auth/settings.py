@@ -6,6 +6,7 @@ runs tasks in-process), DEBUG off unless asked for. With DEBUG off the secrets m
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -75,7 +76,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Applications ----------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site is staff.admin_site.StaffAdminSite: password, second factor, lockout.
+    "staff.admin_config.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -88,6 +90,11 @@ INSTALLED_APPS = [
     "pupils",
     "retention",
     "dpo",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # Last: roles_sync runs after the last app's permissions exist (ilearn_auth/roles.py).
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +108,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the second factor (django-otp)?
+    "django_otp.middleware.OTPMiddleware",
+    # Staff sessions: idle and absolute time-outs, and who is acting (staff/middleware.py).
+    "staff.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A 403 in one log line (not a traceback), and authz_fail for staff refused personal data.
@@ -266,6 +277,40 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
+
+# --- Staff sign-in (staff/): second factor, lockout, session limits -------------------------
+# A staff session ends after this many seconds without a request ...
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+# ... and this many seconds after sign-in, however busy.
+STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_SECONDS", default=8 * 3600)
+# Failed sign-ins (wrong password or wrong code) within the window that lock one account, or
+# one client address, for STAFF_LOCKOUT_SECONDS. The DPO can unlock earlier in the admin.
+STAFF_LOCKOUT_ACCOUNT_FAILURES = env.int("STAFF_LOCKOUT_ACCOUNT_FAILURES", default=5)
+STAFF_LOCKOUT_ADDRESS_FAILURES = env.int("STAFF_LOCKOUT_ADDRESS_FAILURES", default=20)
+STAFF_LOCKOUT_WINDOW_SECONDS = env.int("STAFF_LOCKOUT_WINDOW_SECONDS", default=15 * 60)
+STAFF_LOCKOUT_SECONDS = env.int("STAFF_LOCKOUT_SECONDS", default=15 * 60)
+# The client address comes from X-Forwarded-For only when the direct peer is one of these
+# proxies (addresses or networks, e.g. 10.0.0.5,172.18.0.0/16); empty: REMOTE_ADDR, always.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES holds {_proxy!r}, which is not an address or network."
+        ) from exc
+# Permissions that let a holder see pupils' personal data: a group holding one of them is a
+# personal-data group (need-to-know: only after a confidentiality undertaking is recorded).
+STAFF_PERSONAL_DATA_PERMISSIONS = [
+    "pupils.view_identitysnapshot",
+    "pupils.export_pupil",
+    "privacy.view_privacylogentry",
+]
+# django-otp: the name authenticator apps show; our lockout is the one throttle (a clear
+# message and a time to try again), so django-otp's silent per-device delay is off.
+OTP_TOTP_ISSUER = "i-Learn Auth"
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 # --- LeerID (ACM/IDM) as OpenID Provider (see ilearn_auth/login_views.py and .env.example) --
 # `make run` points at the stand-in LeerID (demo/leerid.py) on loopback.
@@ -449,6 +494,21 @@ if PRIVACY_LOG_RETENTION_DAYS < 1:
 # flush, so concurrent writers do not queue behind each other's fsync; a database crash can
 # lose the last fraction of a second of entries (a tail, never a gap). See docs/decisions.md.
 PRIVACY_LOG_SYNCHRONOUS_COMMIT = env.bool("PRIVACY_LOG_SYNCHRONOUS_COMMIT", default=False)
+# On (default on PostgreSQL with Redis, i.e. with a Celery worker and beat): privacy.log is one
+# durable INSERT into a pending table, and the task privacy.seal_log chains pending entries every
+# PRIVACY_LOG_SEAL_SECONDS; no writer waits for another. Off (SQLite, or no beat to run the
+# sealer): each write chains its entry at once under the head lock. See docs/decisions.md.
+PRIVACY_LOG_SEALER = env.bool("PRIVACY_LOG_SEALER", default=DB_IS_POSTGRES and bool(REDIS_URL))
+PRIVACY_LOG_SEAL_SECONDS = env.float("PRIVACY_LOG_SEAL_SECONDS", default=2.0)
+if PRIVACY_LOG_SEALER and not DB_IS_POSTGRES:
+    raise ImproperlyConfigured("PRIVACY_LOG_SEALER needs PostgreSQL; SQLite chains each write.")
+if PRIVACY_LOG_SEALER:
+    CELERY_BEAT_SCHEDULE["privacy-log-seal"] = {
+        # Every PRIVACY_LOG_SEAL_SECONDS (2 s): chain the entries written since.
+        "task": "privacy.seal_log",
+        "schedule": PRIVACY_LOG_SEAL_SECONDS,
+        "options": {"expires": PRIVACY_LOG_SEAL_SECONDS * 5},
+    }
 
 # --- The DPO's workbench (dpo/) --------------------------------------------------------------
 # Mail: EMAIL_URL through django-environ (smtp://user:password@host:587 with ?tls=True, or

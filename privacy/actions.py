@@ -26,6 +26,10 @@ SENSITIVE_EXPORT = "sensitive_export"
 SENSITIVE_DELETE = "sensitive_delete"
 # A pupil account (and everything it owns) was deleted.
 USER_DELETED = "user_deleted"
+# A staff account (or a client address) is locked after too many failed sign-ins.
+AUTHN_LOGIN_LOCK = "authn_login_lock"
+# A user's groups, permissions, is_staff or is_superuser changed (who changed whose what).
+AUTHZ_CHANGE = "authz_change"
 
 # --- Ours ----------------------------------------------------------------------------------------
 # A temporary account was merged into an identified one (details: the other pseudonym).
@@ -51,6 +55,16 @@ EVIDENCE_BUNDLE_CREATED = "evidence_bundle_created"
 PROTOCOL_END_SET = "protocol_end_set"
 # Every pupil's data was destroyed at the protocol's end (details: counts and times).
 PROTOCOL_END_DESTROYED = "protocol_end_destroyed"
+# A staff sign-in lockout was lifted by the DPO (details: account or address).
+STAFF_UNLOCKED = "staff_unlocked"
+# A staff member enrolled a second factor (TOTP app and recovery codes).
+STAFF_DEVICE_ENROLLED = "staff_device_enrolled"
+# The DPO removed a staff member's second factor (they must enrol again).
+STAFF_DEVICE_REMOVED = "staff_device_removed"
+# A staff member signed in with a single-use recovery code (details: codes left).
+STAFF_RECOVERY_CODE_USED = "staff_recovery_code_used"
+# The DPO opened (or exported) the staff access review.
+STAFF_ACCESS_REVIEWED = "staff_access_reviewed"
 
 ACTIONS: dict[str, str] = {
     AUTHN_LOGIN_SUCCESS: _("aanmelding gelukt"),
@@ -72,4 +86,11 @@ ACTIONS: dict[str, str] = {
     EVIDENCE_BUNDLE_CREATED: _("bewijsbundel aangemaakt"),
     PROTOCOL_END_SET: _("einde van het protocol vastgelegd"),
     PROTOCOL_END_DESTROYED: _("leerlinggegevens vernietigd bij het einde van het protocol"),
+    AUTHN_LOGIN_LOCK: _("aanmelden geblokkeerd"),
+    AUTHZ_CHANGE: _("rechten gewijzigd"),
+    STAFF_UNLOCKED: _("blokkering opgeheven"),
+    STAFF_DEVICE_ENROLLED: _("tweede factor ingesteld"),
+    STAFF_DEVICE_REMOVED: _("tweede factor verwijderd"),
+    STAFF_RECOVERY_CODE_USED: _("herstelcode gebruikt"),
+    STAFF_ACCESS_REVIEWED: _("toegangsoverzicht bekeken"),
 }

@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from privacy import actions, chain, registers
+from privacy import actions, chain, log_search, registers
 from privacy.audit import staff_actor
 from privacy.models import (
     Breach,
@@ -42,19 +42,7 @@ from privacy.selfcheck import privacy_log_verify_since
 from privacy.services import privacy_log_write
 
 _PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
-_CSV_COLUMNS = (
-    "sequence",
-    "created_at",
-    "actor",
-    "action",
-    "subject",
-    "outcome",
-    "reason",
-    "details",
-    "request_id",
-    "prev_hash",
-    "hash",
-)
+_CSV_COLUMNS = (*chain.FIELDS, "hash")
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -65,7 +53,18 @@ class ActionFilter(admin.SimpleListFilter):
         return list(actions.ACTIONS.items())
 
     def queryset(self, request, queryset):
-        return queryset.filter(action=self.value()) if self.value() else queryset
+        return log_search.by_action(queryset, self.value()) if self.value() else queryset
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    title = _("resultaat")
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return PrivacyLogEntry.Outcome.choices
+
+    def queryset(self, request, queryset):
+        return log_search.by_outcome(queryset, self.value()) if self.value() else queryset
 
 
 class ActorFilter(admin.SimpleListFilter):
@@ -84,12 +83,7 @@ class ActorFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        if value.endswith(":"):
-            return queryset.filter(actor__startswith=value)
-        return queryset.filter(actor=value)
+        return log_search.by_actor(queryset, self.value()) if self.value() else queryset
 
 
 class DateRangeFilter(admin.FieldListFilter):
@@ -110,13 +104,11 @@ class DateRangeFilter(admin.FieldListFilter):
 
     def queryset(self, request, queryset):
         start, end = self._date(self.param_from), self._date(self.param_until)
-        if start:
-            queryset = queryset.filter(**{f"{self.field_path}__gte": _midnight(start)})
-        if end:
-            queryset = queryset.filter(
-                **{f"{self.field_path}__lt": _midnight(end + timedelta(days=1))}
-            )
-        return queryset
+        return log_search.by_dates(
+            queryset,
+            _midnight(start) if start else None,
+            _midnight(end + timedelta(days=1)) if end else None,
+        )
 
     def choices(self, changelist):
         mine = set(self.expected_parameters())
@@ -176,7 +168,7 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         "short_subject",
     )
     list_display_links = ("sequence",)
-    list_filter = (ActionFilter, "outcome", ("created_at", DateRangeFilter), ActorFilter)
+    list_filter = (ActionFilter, OutcomeFilter, ("created_at", DateRangeFilter), ActorFilter)
     search_fields = ("subject",)  # the search itself is get_search_results below
     search_help_text = _(
         "Pseudoniem, actor (staff:12), onderwerp (school:012345) of request-id. "
@@ -184,6 +176,7 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     )
     list_per_page = 100
     show_full_result_count = False
+    paginator = log_search.CappedPaginator
     ordering = ("-sequence",)
     actions = ("export_csv",)
     # The detail page: one row per field, labels beside codes, pseudonyms in full.
@@ -197,7 +190,6 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         "subject",
         "details",
         "request_id",
-        "prev_hash",
         "hash",
     )
     readonly_fields = fields
@@ -247,10 +239,7 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        term = typed_key_pseudonym(term) or term
-        if _PSEUDONYM.match(term):
-            return queryset.filter(Q(subject=term) | Q(actor=f"pupil:{term}")), False
-        return queryset.filter(Q(actor=term) | Q(subject=term) | Q(request_id=term)), False
+        return log_search.by_term(queryset, typed_key_pseudonym(term) or term), False
 
     def changelist_view(self, request, extra_context=None):
         # A key typed in the ordinary search box: show the page under its pseudonym instead.
@@ -358,10 +347,10 @@ def _csv_lines(rows):
     writer = csv.writer(_Echo())
     yield writer.writerow(_CSV_COLUMNS)
     for row in rows:
-        values = list(row)
-        values[1] = chain.timestamp(values[1])
-        values[7] = chain.dumps(values[7])
-        yield writer.writerow([_no_formula(str(value)) for value in values])
+        values = dict(zip(_CSV_COLUMNS, row, strict=True))
+        values["created_at"] = chain.timestamp(values["created_at"])
+        values["details"] = chain.dumps(values["details"])
+        yield writer.writerow([_no_formula(str(value)) for value in values.values()])
 
 
 def _no_formula(value: str) -> str:

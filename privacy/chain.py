@@ -7,8 +7,9 @@ previous entry's hash as 64 lower-case hex characters and the canonical encoding
     <outcome>|<reason>|<request_id>|<details as JSON: sorted keys, no spaces, no \\u escapes>
 
 (one line). No field but the last can contain ``|`` (``privacy.services`` validates their
-alphabets) and the details come last, so the encoding is unambiguous. It is this simple so that
-PostgreSQL computes the very same bytes in ``privacy_log_append`` (migration 0003). The first
+alphabets) and the details come last, so the encoding is unambiguous. PostgreSQL prepends
+``1|<sequence>`` to ``encode_rest`` once the number is assigned (``privacy_log_append``,
+``privacy_log_seal``), so the order of the fields is written here only (``FIELDS``). The first
 entry links to ``GENESIS_HASH``; after pruning, the first remaining entry links to the
 checkpoint's hash.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +39,21 @@ def dumps(value: Any) -> str:
     )
 
 
+# The fields of an entry in the order the encoding joins them: the one place this order is written.
+# The sequence comes first: the rest of the encoding is known before the entry has a number.
+FIELDS = (
+    "sequence",
+    "created_at",
+    "actor",
+    "action",
+    "subject",
+    "outcome",
+    "reason",
+    "request_id",
+    "details",
+)
+
+
 def canonical(
     *,
     sequence: int,
@@ -49,35 +66,33 @@ def canonical(
     details: dict[str, Any] | str,
     request_id: str,
 ) -> bytes:
-    return encode_fields(
-        sequence,
-        timestamp(created_at),
-        actor,
-        action,
-        subject,
-        outcome,
-        reason,
-        request_id,
-        details if isinstance(details, str) else dumps(details),
+    return encode_text(
+        {
+            "sequence": sequence,
+            "created_at": timestamp(created_at),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "outcome": outcome,
+            "reason": reason,
+            "request_id": request_id,
+            "details": details if isinstance(details, str) else dumps(details),
+        }
     )
 
 
-def encode_fields(
-    sequence: int,
-    created_at: str,
-    actor: str,
-    action: str,
-    subject: str,
-    outcome: str,
-    reason: str,
-    request_id: str,
-    details: str,
-) -> bytes:
-    """The encoding from fields already in text form (the verifier's fast path)."""
-    return (
-        f"{ENCODING_VERSION}|{sequence}|{created_at}|{actor}|{action}|{subject}|{outcome}"
-        f"|{reason}|{request_id}|{details}"
-    ).encode()
+def encode_text(fields: Mapping[str, object]) -> bytes:
+    """The encoding from fields already in text form (the verifier's fast path), by name."""
+    return f"{ENCODING_VERSION}|{fields['sequence']}{encode_rest(fields)}".encode()
+
+
+def encode_rest(fields: Mapping[str, object]) -> str:
+    """Everything after the sequence number, from ``|``: known before the entry has a number.
+
+    The database appends ``<version>|<sequence>`` in front of it once the chain position is
+    assigned (``privacy_log_append``), so the field order lives here only.
+    """
+    return "".join(f"|{fields[name]}" for name in FIELDS[1:])
 
 
 def entry_hash(prev_hash: str, encoded: bytes) -> str:

@@ -1,10 +1,19 @@
 """Pruning the privacy log itself: whole old entries go, a checkpoint keeps the chain whole.
 
-Pruning only ever removes a prefix of the chain (the oldest entries, in sequence order), in
-batches of short transactions. Each batch, in one transaction: takes the head lock, sets the
-transaction-local flag the append-only trigger lets DELETE through with, deletes, records a
-``PrivacyLogCheckpoint`` (sequence and hash of the last removed entry) and writes a
-``privacy_log_prune`` entry carrying that checkpoint, so a forged checkpoint stands out.
+Pruning only ever removes a prefix of the chain (the oldest entries, in sequence order). Every
+step, in one transaction, takes the head lock, records a ``PrivacyLogCheckpoint`` (sequence and
+hash of the last removed entry) under the transaction-local flag the append-only triggers let it
+through with, removes the entries, and writes a ``privacy_log_prune`` entry carrying that
+checkpoint, so a forged checkpoint stands out.
+
+- PostgreSQL: whole monthly partitions are dropped, one per step: a partition goes when every
+  entry it holds is older than ``older_than`` (its month, and any entry filed under it, ended
+  before), so entries go up to a month later than their day and a prune costs the same whatever
+  the table's size. The partition holding the head stays (the next entry is filed under it).
+  The drop waits at most ``lock_timeout`` for readers (a verification holds its snapshot): on a
+  timeout the step fails and the next run tries again.
+- SQLite: a plain DELETE of the oldest entries in batches of ``batch_size``, stopping at the
+  first entry that is not old enough.
 """
 
 from __future__ import annotations
@@ -13,13 +22,17 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
-from privacy import actions, chain
-from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
+from privacy import actions, chain, storage
+from privacy.models import PrivacyLogCheckpoint, PrivacyLogRecord
 from privacy.services import lock_head, privacy_log_head, privacy_log_write
+
+DROP_LOCK_TIMEOUT = "5s"
 
 
 def privacy_log_prune(*, older_than: datetime, batch_size: int = 5_000) -> int:
     """Remove entries created before ``older_than``; return how many were removed."""
+    if connection.vendor == "postgresql":
+        return _prune_partitions(older_than=older_than)
     # Entries written from here on (our own prune entries among them) are never candidates.
     upto = privacy_log_head().sequence
     removed = 0
@@ -30,11 +43,94 @@ def privacy_log_prune(*, older_than: datetime, batch_size: int = 5_000) -> int:
             return removed
 
 
+def privacy_log_partitions(*, ahead: int = 2) -> list[str]:
+    """PostgreSQL: make the partitions of this month and the next ``ahead`` ones, if missing.
+
+    ``privacy_log_append`` makes a missing one itself, but that takes a lock on the whole log
+    for a moment in the middle of the morning rush; the daily prune makes them in advance.
+    """
+    now = storage.period_of(datetime.now(UTC))
+    names = [storage.partition_name(period) for period in range(now, now + ahead + 1)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM unnest(%s::text[]) name WHERE to_regclass(name) IS NULL", [names]
+        )
+        missing = {row[0] for row in cursor.fetchall()}
+        for period, name in zip(range(now, now + ahead + 1), names, strict=True):
+            if name in missing:
+                cursor.execute("SELECT privacy_log_partition(%s::smallint)", [period])
+    return names
+
+
+def _prune_partitions(*, older_than: datetime) -> int:
+    removed = 0
+    while (step := _drop_oldest_partition(older_than=older_than)) is not None:
+        removed += step
+    privacy_log_partitions()
+    return removed
+
+
+def _drop_oldest_partition(*, older_than: datetime) -> int | None:
+    """Drop the oldest partition if it is due; None when none is."""
+    with transaction.atomic():
+        lock_head()
+        oldest = _oldest_partition()
+        if oldest is None:
+            return None
+        name, period = oldest
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT period FROM privacy_log_head WHERE id = 1")
+            head_period = cursor.fetchone()[0]
+            if period >= storage.period_of(older_than):
+                return None
+            cursor.execute(
+                f"SELECT sequence, hash FROM {name} ORDER BY sequence DESC LIMIT 1"  # noqa: S608
+            )
+            last = cursor.fetchone()
+            cursor.execute("SET LOCAL lock_timeout = %s", [DROP_LOCK_TIMEOUT])
+            start = _chain_start()
+            if last is None:  # an empty partition: nothing to anchor
+                cursor.execute(f"DROP TABLE {name}")
+                if period == head_period:
+                    cursor.execute("UPDATE privacy_log_head SET period = -1 WHERE id = 1")
+                return 0
+            through_sequence, through_hash = last[0], bytes(last[1]).hex()
+            _checkpoint(through_sequence, through_hash, through_sequence - start)
+            cursor.execute(f"DROP TABLE {name}")
+            if period == head_period:
+                # The next entry makes its month's partition again (privacy_log_append).
+                cursor.execute("UPDATE privacy_log_head SET period = -1 WHERE id = 1")
+        _log_prune(through_sequence, through_hash, through_sequence - start, older_than)
+        return through_sequence - start
+
+
+def _chain_start() -> int:
+    """The sequence the chain starts after: the newest checkpoint's, else 0."""
+    last = PrivacyLogCheckpoint.objects.order_by("-sequence").values_list("sequence", flat=True)
+    return last.first() or 0
+
+
+def _oldest_partition() -> tuple[str, int] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'privacy_log'::regclass"
+        )
+        names = [row[0] for row in cursor.fetchall()]
+    periods = sorted((_period_of_name(name), name) for name in names)
+    return (periods[0][1], periods[0][0]) if periods else None
+
+
+def _period_of_name(name: str) -> int:
+    year, month = name.removeprefix("privacy_log_").split("_")
+    return (int(year) - storage.EPOCH_YEAR) * 12 + int(month) - 1
+
+
 def _prune_batch(*, older_than: datetime, upto: int, batch_size: int) -> int:
     with transaction.atomic():
         lock_head()
         oldest = list(
-            PrivacyLogEntry.objects.filter(sequence__lte=upto)
+            PrivacyLogRecord.objects.filter(sequence__lte=upto)
             .order_by("sequence")
             .values_list("sequence", "created_at", "hash")[:batch_size]
         )
@@ -44,31 +140,38 @@ def _prune_batch(*, older_than: datetime, upto: int, batch_size: int) -> int:
         for sequence, created_at, entry_hash in oldest:
             if created_at >= older_than:
                 break
-            due.append((sequence, entry_hash))
+            due.append((sequence, bytes(entry_hash).hex()))
         if not due:
             return 0
         through_sequence, through_hash = due[-1]
+        _checkpoint(through_sequence, through_hash, len(due))
         _allow_prune(True)
-        PrivacyLogEntry.objects.filter(sequence__lte=through_sequence).delete()
-        PrivacyLogCheckpoint.objects.create(
-            sequence=through_sequence,
-            hash=through_hash,
-            pruned_at=datetime.now(UTC),
-            entries_removed=len(due),
-        )
+        PrivacyLogRecord.objects.filter(sequence__lte=through_sequence).delete()
         _allow_prune(False)
-        privacy_log_write(
-            action=actions.PRIVACY_LOG_PRUNE,
-            actor="system",
-            reason="retention",
-            details={
-                "through_sequence": through_sequence,
-                "through_hash": through_hash,
-                "removed": len(due),
-                "older_than": chain.timestamp(older_than),
-            },
-        )
+        _log_prune(through_sequence, through_hash, len(due), older_than)
         return len(due)
+
+
+def _checkpoint(sequence: int, entry_hash: str, removed: int) -> None:
+    _allow_prune(True)
+    PrivacyLogCheckpoint.objects.create(
+        sequence=sequence, hash=entry_hash, pruned_at=datetime.now(UTC), entries_removed=removed
+    )
+    _allow_prune(False)
+
+
+def _log_prune(sequence: int, entry_hash: str, removed: int, older_than: datetime) -> None:
+    privacy_log_write(
+        action=actions.PRIVACY_LOG_PRUNE,
+        actor="system",
+        reason="retention",
+        details={
+            "through_sequence": sequence,
+            "through_hash": entry_hash,
+            "removed": removed,
+            "older_than": chain.timestamp(older_than),
+        },
+    )
 
 
 def _allow_prune(on: bool) -> None:

@@ -8,17 +8,22 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Count
 from django.db.models.fields.json import KeyTextTransform
 
+from privacy import storage
 from privacy.models import PrivacyLogEntry
 from privacy.services import Head
 
 
 def privacy_log_count_prunable(*, older_than: datetime) -> int:
-    """How many entries ``privacy_log_prune(older_than=...)`` would remove now: the chain's
-    prefix created before ``older_than``, up to the first younger entry (an older entry after
-    a younger one, from a clock step back, stays until the younger one goes)."""
+    """How many entries ``privacy_log_prune(older_than=...)`` would remove now. PostgreSQL: the
+    entries of the monthly partitions before ``older_than``'s month (pruning drops whole
+    partitions). SQLite: the chain's prefix created before ``older_than``, up to the first
+    younger entry (an older entry after a younger one, from a clock step back, stays)."""
+    if connection.vendor == "postgresql":
+        return PrivacyLogEntry.objects.filter(period__lt=storage.period_of(older_than)).count()
     first_young = (
         PrivacyLogEntry.objects.filter(created_at__gte=older_than)
         .order_by("sequence")

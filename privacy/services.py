@@ -1,6 +1,9 @@
 """Writing the privacy log and reading its head.
 
-Concurrency: on PostgreSQL every writer calls ``privacy_log_append`` (migration 0003), which
+With ``PRIVACY_LOG_SEALER`` (PostgreSQL), a write is one INSERT into ``privacy_log_pending``
+and ``privacy_log_seal`` chains pending entries later (migration 0009). Without it:
+
+Concurrency: on PostgreSQL every writer calls ``privacy_log_append`` (migration 0009), which
 takes one transaction-scoped advisory lock, reads the head and inserts the next entry, inside
 the caller's transaction if there is one (else as its own). The lock is released at
 commit or rollback, so an entry rolled back with its transaction leaves neither a gap nor a
@@ -19,10 +22,15 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from privacy import actions, chain
+from privacy import actions, chain, storage
 from privacy.context import current_request_id
 from privacy.exceptions import PrivacyLogError
-from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
+from privacy.models import (
+    PrivacyLogCheckpoint,
+    PrivacyLogEntry,
+    PrivacyLogRecord,
+    PrivacyLogText,
+)
 
 # An arbitrary constant that names "the privacy-log head" among advisory locks.
 HEAD_LOCK_KEY = 7_410_392_781_001
@@ -88,6 +96,7 @@ def privacy_log_write(
         raise PrivacyLogError("request_id must be up to 64 letters, digits or dashes.")
 
     entry = PrivacyLogEntry(
+        created_at=datetime.now(UTC),
         actor=actor,
         action=action,
         subject=subject,
@@ -96,41 +105,45 @@ def privacy_log_write(
         details=details,
         request_id=request_id,
     )
-    if connection.vendor == "postgresql":
-        _append_in_postgresql(entry)
-    else:
+    if connection.vendor != "postgresql":
         _append_in_python(entry)
+    elif settings.PRIVACY_LOG_SEALER:
+        _append_pending(entry)
+    else:
+        _append_in_postgresql(entry)
+    entry._state.adding = False
+    entry._state.db = connection.alias
     return entry
 
 
 def privacy_log_head() -> Head:
     """The newest entry, else the newest checkpoint, else the genesis."""
-    row = PrivacyLogEntry.objects.order_by("-sequence").values_list("sequence", "hash").first()
-    if row is None:
-        row = (
-            PrivacyLogCheckpoint.objects.order_by("-sequence")
-            .values_list("sequence", "hash")
-            .first()
-        )
+    row = PrivacyLogRecord.objects.order_by("-sequence").values_list("sequence", "hash").first()
+    if row is not None:
+        return Head(row[0], bytes(row[1]).hex())
+    row = PrivacyLogCheckpoint.objects.order_by("-sequence").values_list("sequence", "hash").first()
     return Head(*row) if row else Head(0, chain.GENESIS_HASH)
 
 
 def encode(entry: PrivacyLogEntry) -> bytes:
-    return chain.canonical(
-        sequence=entry.sequence,
-        created_at=entry.created_at,
-        actor=entry.actor,
-        action=entry.action,
-        subject=entry.subject,
-        outcome=entry.outcome,
-        reason=entry.reason,
-        details=entry.details,
-        request_id=entry.request_id,
-    )
+    return chain.canonical(**{name: getattr(entry, name) for name in chain.FIELDS})
+
+
+def _text_fields(entry: PrivacyLogEntry) -> dict[str, Any]:
+    return {
+        "created_at": chain.timestamp(entry.created_at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "subject": entry.subject,
+        "outcome": entry.outcome,
+        "reason": entry.reason,
+        "request_id": entry.request_id,
+        "details": chain.dumps(entry.details),
+    }
 
 
 def _append_in_postgresql(entry: PrivacyLogEntry) -> None:
-    """One call to ``privacy_log_append`` (migrations 0003-0004): lock, hash, insert.
+    """One call to ``privacy_log_append`` (migration 0009): lock, hash, insert, move the head.
 
     Outside a transaction the call is its own transaction, so the head lock is held for well
     under a millisecond and commits asynchronously (PRIVACY_LOG_SYNCHRONOUS_COMMIT); inside the
@@ -138,38 +151,125 @@ def _append_in_postgresql(entry: PrivacyLogEntry) -> None:
     rollback takes the entry with it, leaving neither a gap nor a broken link.
     """
     asynchronous = not connection.in_atomic_block and not settings.PRIVACY_LOG_SYNCHRONOUS_COMMIT
+    text = _text_fields(entry)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT out_sequence, out_created_at, out_prev_hash, out_hash"
-            " FROM privacy_log_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "SELECT out_sequence, out_hash FROM privacy_log_append("
+            "%s, %s, %s, %s::smallint, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 HEAD_LOCK_KEY,
                 asynchronous,
+                entry.created_at,
+                storage.period_of(entry.created_at),
                 entry.actor,
                 entry.action,
                 entry.subject,
-                entry.outcome,
+                entry.outcome == PrivacyLogEntry.Outcome.FAILURE,
                 entry.reason,
-                entry.request_id,
-                chain.dumps(entry.details),
-                datetime.now(UTC),
+                storage.request_id_bytes(entry.request_id),
+                storage.details_text(text["details"]),
+                chain.encode_rest(text),
             ],
         )
-        entry.sequence, entry.created_at, entry.prev_hash, entry.hash = cursor.fetchone()
-    entry._state.adding = False
-    entry._state.db = connection.alias
+        entry.sequence, stored_hash = cursor.fetchone()
+    entry.hash = bytes(stored_hash).hex()
+
+
+def _append_pending(entry: PrivacyLogEntry) -> None:
+    """One INSERT, durable at commit; ``privacy_log_seal`` gives it a number and a hash later.
+
+    No lock: concurrent writers' commits share WAL flushes instead of queueing for a lock held
+    across each other's. The entry returned has no sequence or hash yet.
+    """
+    text = _text_fields(entry)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO privacy_log_pending (created_at, period, actor, action, subject, failed,"
+            " reason, request_id, details, rest) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                entry.created_at,
+                storage.period_of(entry.created_at),
+                entry.actor,
+                entry.action,
+                entry.subject,
+                entry.outcome == PrivacyLogEntry.Outcome.FAILURE,
+                entry.reason,
+                storage.request_id_bytes(entry.request_id),
+                storage.details_text(text["details"]),
+                chain.encode_rest(text),
+            ],
+        )
+
+
+def privacy_log_seal(*, batch_size: int = 5_000) -> int:
+    """Chain the pending entries (PostgreSQL with ``PRIVACY_LOG_SEALER``); return how many.
+
+    Batches of ``batch_size``, each one transaction under the head lock, until none is left.
+    Safe to run twice at once (the second waits for the lock, then finds what is left).
+    """
+    if connection.vendor != "postgresql":
+        return 0
+    sealed = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT privacy_log_seal(%s, %s)", [HEAD_LOCK_KEY, batch_size])
+            batch = cursor.fetchone()[0]
+        sealed += batch
+        if batch < batch_size:
+            return sealed
+
+
+def privacy_log_pending_count() -> int:
+    """Entries written but not yet sealed (0 without the sealer)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM privacy_log_pending")
+        return cursor.fetchone()[0]
 
 
 def _append_in_python(entry: PrivacyLogEntry) -> None:
-    """SQLite: it serialises writers itself; the sequence primary key refuses any fork."""
+    """SQLite: the steps of ``privacy_log_append`` in three queries; SQLite serialises writers.
+
+    No partitions here, so the newest row is the head (the head row is PostgreSQL's).
+    """
+    text = _text_fields(entry)
     with transaction.atomic(savepoint=False):
-        lock_head()
-        head = privacy_log_head()
-        entry.sequence = head.sequence + 1
-        entry.created_at = datetime.now(UTC)
-        entry.prev_hash = head.hash
-        entry.hash = chain.entry_hash(head.hash, encode(entry))
-        entry.save(force_insert=True)
+        newest = (
+            PrivacyLogRecord.objects.order_by("-sequence")
+            .values_list("sequence", "hash", "period")
+            .first()
+        )
+        if newest is None:
+            start = privacy_log_head()
+            newest = (start.sequence, bytes.fromhex(start.hash), -1)
+        head_sequence, head_hash, head_period = newest
+        entry.sequence = head_sequence + 1
+        entry.hash = chain.entry_hash(
+            bytes(head_hash).hex(), chain.encode_text({**text, "sequence": entry.sequence})
+        )
+        actor = storage.actor_code(entry.actor, entry.subject)
+        ids = _text_ids({entry.subject, entry.action} | ({actor} if actor else set()))
+        PrivacyLogRecord.objects.create(
+            sequence=entry.sequence,
+            created_at=entry.created_at,
+            actor_id=storage.SELF_ACTOR if actor is None else ids[actor],
+            subject_id=ids[entry.subject],
+            action_id=ids[entry.action],
+            period=max(head_period, storage.period_of(entry.created_at)),
+            failed=entry.outcome == PrivacyLogEntry.Outcome.FAILURE,
+            reason=entry.reason,
+            request_id=storage.request_id_bytes(entry.request_id),
+            details=storage.details_text(text["details"]),
+            hash=bytes.fromhex(entry.hash),
+        )
+
+
+def _text_ids(values: set[str]) -> dict[str, int]:
+    ids = dict(PrivacyLogText.objects.filter(value__in=values).values_list("value", "id"))
+    for value in values - ids.keys():
+        ids[value] = PrivacyLogText.objects.create(value=value).id
+    return ids
 
 
 def lock_head() -> None:

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from dpo import protocol
+from staff.testing import undertaking_signed
 
 
 def make_staff(username: str, *groups: str, email: str = "") -> User:
@@ -14,6 +15,7 @@ def make_staff(username: str, *groups: str, email: str = "") -> User:
     )
     user.is_staff = True
     user.save()
+    undertaking_signed(user)  # Support and DPO need a confidentiality undertaking first
     user.groups.set(Group.objects.filter(name__in=groups))
     return user
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 
 import privacy
-from privacy import chain
 from privacy.models import PrivacyLogEntry
-from privacy.services import Head, encode, privacy_log_head
 
 PSEUDONYM = "ab" * 32
 OTHER_PSEUDONYM = "cd" * 32
@@ -31,22 +30,25 @@ def write(count: int, **overrides) -> list:
 
 
 def append_at(moment: datetime, count: int) -> list[PrivacyLogEntry]:
-    """Valid entries dated ``moment`` (the database clock cannot be moved), chained in Python."""
-    head = privacy_log_head()
+    """Valid entries dated ``moment``, one second apart, written through ``privacy.log``."""
     entries = []
     for offset in range(count):
-        entry = PrivacyLogEntry(
-            sequence=head.sequence + 1,
-            created_at=moment + timedelta(seconds=offset),
-            actor="system",
-            action="retention_purge",
-            details={"pupils": offset},
-            prev_hash=head.hash,
-        )
-        entry.hash = chain.entry_hash(head.hash, encode(entry))
-        entries.append(entry)
-        head = Head(entry.sequence, entry.hash)
-    return PrivacyLogEntry.objects.bulk_create(entries)
+        with time_machine.travel(moment + timedelta(seconds=offset), tick=False):
+            entries.append(
+                privacy.log("retention_purge", actor="system", details={"pupils": offset})
+            )
+    return entries
+
+
+def text_id(value: str) -> int:
+    """The dictionary id of ``value``, added (as an attacker could) when missing."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM privacy_log_text WHERE value = %s", [value])
+        row = cursor.fetchone()
+    if row is None:
+        tamper("INSERT INTO privacy_log_text (value) VALUES (%s)", [value])
+        return text_id(value)
+    return row[0]
 
 
 def tamper(sql: str, params: list | None = None) -> None:

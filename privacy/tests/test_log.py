@@ -24,10 +24,9 @@ def test_it_chains_entries_from_the_genesis_hash():
     """Each entry links to the previous one's hash; the first to the genesis."""
     first, second = write(2)
     assert (first.sequence, second.sequence) == (1, 2)
-    assert first.prev_hash == chain.GENESIS_HASH
-    assert second.prev_hash == first.hash
+    assert chain.entry_hash(chain.GENESIS_HASH, encode(first)) == first.hash
     stored = PrivacyLogEntry.objects.get(sequence=2)
-    assert chain.entry_hash(stored.prev_hash, encode(stored)) == stored.hash
+    assert chain.entry_hash(first.hash, encode(stored)) == stored.hash == second.hash
     assert privacy_log_head().hash == second.hash
 
 

@@ -28,10 +28,12 @@ def raw(sql: str, params: list | None = None) -> None:
 @pytest.mark.parametrize(
     "sql",
     [
-        "UPDATE privacy_privacylogentry SET actor = 'system' WHERE sequence = 1",
-        "UPDATE privacy_privacylogentry SET hash = prev_hash",
-        "DELETE FROM privacy_privacylogentry WHERE sequence = 2",
-        "DELETE FROM privacy_privacylogentry",
+        "UPDATE privacy_log SET actor_id = subject_id WHERE sequence = 1",
+        "UPDATE privacy_log SET hash = ''",
+        "DELETE FROM privacy_log WHERE sequence = 2",
+        "DELETE FROM privacy_log",
+        "UPDATE privacy_log_text SET value = 'system'",
+        "DELETE FROM privacy_log_text",
     ],
 )
 def test_it_rejects_raw_update_and_delete(sql):
@@ -49,7 +51,7 @@ def test_it_rejects_update_even_on_the_pruning_path():
     write(2)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         raw("SET LOCAL ilearn.privacy_prune = 'on'")
-        raw("UPDATE privacy_privacylogentry SET actor = 'system'")
+        raw("UPDATE privacy_log SET actor_id = subject_id")
 
 
 @pytest.mark.django_db
@@ -58,7 +60,7 @@ def test_it_lets_delete_through_only_with_the_transaction_local_flag():
     write(2)
     with transaction.atomic():
         raw("SET LOCAL ilearn.privacy_prune = 'on'")
-        raw("DELETE FROM privacy_privacylogentry WHERE sequence = 1")
+        raw("DELETE FROM privacy_log WHERE sequence = 1")
     assert PrivacyLogEntry.objects.count() == 1
 
 
@@ -185,7 +187,7 @@ def test_it_exits_with_the_verdict_from_the_command_line():
     assert whole.stdout.strip() == f"4 entries verified, head {entries[-1].hash}"
 
     with transaction.atomic():
-        tamper("UPDATE privacy_privacylogentry SET reason = 'edited' WHERE sequence = 2")
+        tamper("UPDATE privacy_log SET reason = 'edited' WHERE sequence = 2")
     broken = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert broken.returncode == 1
     assert "sequence 2: changed" in broken.stderr

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from privacy import actions
 from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
 from privacy.pruning import privacy_log_prune
-from privacy.tests.helpers import append_at, tamper, write
+from privacy.tests.helpers import append_at, postgres_only, tamper, write
 from privacy.verification import privacy_log_verify
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +47,9 @@ def test_it_prunes_old_entries_and_the_rest_still_verifies(old_and_new):
     assert result.count == 5
 
 
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL drops partitions")
 def test_it_prunes_in_batches(old_and_new):
-    """Batches of 3: four checkpoints, four prune entries, still one valid chain."""
+    """SQLite deletes in batches of 3: four checkpoints, four prune entries, one valid chain."""
     assert privacy_log_prune(older_than=CUTOFF, batch_size=3) == 10
     assert PrivacyLogCheckpoint.objects.count() == 4
     assert PrivacyLogEntry.objects.filter(action=actions.PRIVACY_LOG_PRUNE).count() == 4
@@ -74,7 +75,7 @@ def test_it_keeps_writing_after_pruning_everything():
 def test_it_detects_a_forged_checkpoint(old_and_new):
     """A checkpoint moved by hand no longer matches the prune entry: verify fails."""
     privacy_log_prune(older_than=CUTOFF, batch_size=100)
-    tamper("DELETE FROM privacy_privacylogentry WHERE sequence = 11")
+    tamper("DELETE FROM privacy_log WHERE sequence = 11")
     tamper("UPDATE privacy_privacylogcheckpoint SET sequence = 11, hash = %s", ["1" * 64])
     result = privacy_log_verify()
     assert result.problem is not None
@@ -85,3 +86,85 @@ def test_it_detects_a_forged_checkpoint(old_and_new):
 def test_it_prunes_through_the_append_only_trigger(old_and_new):
     """Pruning is the one path the trigger lets DELETE through."""
     assert privacy_log_prune(older_than=CUTOFF, batch_size=100) == 10
+
+
+def _partitions() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'privacy_log'::regclass ORDER BY c.relname"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.fixture
+def three_months():
+    return [append_at(datetime(2022, month, 28, 23, 59, 58, tzinfo=UTC), 3) for month in (3, 4, 5)]
+
+
+@postgres_only
+def test_it_drops_whole_monthly_partitions(three_months):
+    """Two months past: their partitions are dropped, one checkpoint each, the rest verifies."""
+    _march, april, _may = three_months
+    assert privacy_log_prune(older_than=datetime(2022, 5, 15, tzinfo=UTC)) == 6
+    assert "privacy_log_2022_03" not in _partitions()
+    assert "privacy_log_2022_04" not in _partitions()
+    assert "privacy_log_2022_05" in _partitions()
+    checkpoints = list(PrivacyLogCheckpoint.objects.order_by("sequence").values_list("sequence"))
+    assert checkpoints == [(3,), (6,)]
+    assert PrivacyLogCheckpoint.objects.get(sequence=6).hash == april[-1].hash
+    result = privacy_log_verify()
+    assert (result.ok, result.count) == (True, 5)
+
+
+@postgres_only
+def test_it_keeps_a_month_that_is_not_wholly_past(three_months):
+    """A cutoff in the middle of May keeps May: entries go with their whole month."""
+    privacy_log_prune(older_than=datetime(2022, 5, 15, tzinfo=UTC))
+    assert PrivacyLogEntry.objects.filter(created_at__month=5).count() == 3
+
+
+@postgres_only
+def test_it_files_a_late_entry_under_the_newer_month(three_months):
+    """An entry dated before the head's month (a slow clock) goes to the head's partition."""
+    late = append_at(datetime(2022, 4, 1, tzinfo=UTC), 1)[0]
+    stored = PrivacyLogEntry.objects.get(sequence=late.sequence)
+    assert stored.period == PrivacyLogEntry.objects.get(sequence=9).period
+    privacy_log_prune(older_than=datetime(2022, 5, 15, tzinfo=UTC))
+    assert PrivacyLogEntry.objects.filter(sequence=late.sequence).exists()
+    assert privacy_log_verify().ok
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    ("sql", "kind", "sequence"),
+    [
+        ("DELETE FROM privacy_log WHERE sequence = 7", "missing", 7),
+        ("UPDATE privacy_log SET reason = 'x' WHERE sequence = 7", "changed", 7),
+        ("UPDATE privacy_log SET failed = true WHERE sequence = 6", "changed", 6),
+    ],
+)
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.django_db(transaction=True)
+def test_it_detects_tampering_at_a_partition_boundary(three_months, sql, kind, sequence, workers):
+    """The last entry of April and the first of May are links like any other, in parallel too."""
+    assert privacy_log_verify(workers=workers, chunk_size=2).ok
+    with transaction.atomic():
+        tamper(sql)
+    result = privacy_log_verify(workers=workers, chunk_size=2)
+    assert (result.problem.sequence, result.problem.kind) == (sequence, kind)
+
+
+@postgres_only
+def test_it_detects_tampering_after_a_prune(three_months):
+    """After March is dropped, a change in April is still found, and a deleted checkpoint too."""
+    privacy_log_prune(older_than=datetime(2022, 4, 15, tzinfo=UTC))
+    assert privacy_log_verify().ok
+    tamper("UPDATE privacy_log SET reason = 'x' WHERE sequence = 5")
+    assert (privacy_log_verify().problem.sequence, privacy_log_verify().problem.kind) == (
+        5,
+        "changed",
+    )
+    tamper("UPDATE privacy_log SET reason = '' WHERE sequence = 5")
+    tamper("DELETE FROM privacy_privacylogcheckpoint")
+    assert privacy_log_verify().problem.kind == "missing"

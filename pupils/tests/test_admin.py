@@ -14,6 +14,7 @@ from privacy.pseudonyms import pseudonymize
 from pupils.models import Pupil
 from pupils.services import pupil_record_login
 from pupils.tests.factories import leerid_claims, new_key
+from staff.testing import undertaking_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +23,7 @@ def staff(username: str, *, groups=(), permissions=()):
     user = get_user_model().objects.create_user(
         username=username, password="a-long-test-password", is_staff=True
     )
+    undertaking_signed(user)  # Support and DPO need a confidentiality undertaking first
     user.groups.set(Group.objects.filter(name__in=groups))
     for codename in permissions:
         user.user_permissions.add(Permission.objects.get(codename=codename))

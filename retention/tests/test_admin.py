@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from retention.models import RetentionRun
+from staff.testing import undertaking_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dpo(client):
     user = get_user_model().objects.create_user(username="dpo-fictief", is_staff=True)
+    undertaking_signed(user)
     user.groups.add(Group.objects.get(name="DPO"))
     client.force_login(user)
     return user

@@ -8,12 +8,14 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from schools.models import Agreement, School
+from staff.testing import undertaking_signed
 
 
 def make_staff(username: str, *groups: str) -> User:
     user = User.objects.create_user(username=username, password="a-long-test-password-1")
     user.is_staff = True
     user.save()
+    undertaking_signed(user)  # Support and DPO need a confidentiality undertaking first
     user.groups.set(Group.objects.filter(name__in=groups))
     return user
 

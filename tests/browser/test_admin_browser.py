@@ -14,17 +14,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from privacy.models import PrivacyLogEntry
 from pupils.models import Pupil
 from retention.services import retention_run
+from staff.demo import DEMO_PASSWORD, demo_code, seed_demo_staff
 from tests.browser.conftest import LOOPBACK
 from tests.integration.conftest import use_op
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-PASSWORD = "een-lang-testwachtwoord-42"
 PUPIL_SUB = "browser-leerling"
 PUPIL_CLAIMS = {
     "given_name": "Browsa",
@@ -42,11 +41,9 @@ def site(live_server, mock_op, settings, transactional_db):
     seed_demo_schools()
     use_op(settings, mock_op)
     mock_op.set_user(PUPIL_SUB, PUPIL_CLAIMS)
-    for group in ("Agreements", "Support", "DPO"):
-        user = get_user_model().objects.create_user(
-            username=f"{group.lower()}-fictief", password=PASSWORD, is_staff=True
-        )
-        user.groups.add(Group.objects.get(name=group))
+    # The demo staff of `make run`: one per role, second factor enrolled (staff/demo.py).
+    settings.DEBUG = settings.LEERID_DEMO = True
+    seed_demo_staff()
     return live_server
 
 
@@ -76,18 +73,21 @@ def _pupil_signs_in(browser, base: str):
 
 
 def _staff(browser, base: str, role: str):
-    """A staff member of ``role`` signed in at the admin's login form."""
+    """The demo staff member of ``role``, signed in with password and authenticator code."""
     page = _context(browser).new_page()
     page.goto(f"{base}/admin/")
-    page.fill("input[name=username]", f"{role.lower()}-fictief")
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=username]", f"demo-{role.lower()}")
+    page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("#login-form input[type=submit]")
+    page.wait_for_url("**/admin/sign-in/code/**")
+    page.fill("input[name=code]", demo_code(f"demo-{role.lower()}"))
+    page.click("#code-form input[type=submit]")
     page.wait_for_url(f"{base}/admin/")
     return page
 
 
 def _staff_pk(role: str) -> int:
-    return get_user_model().objects.get(username=f"{role.lower()}-fictief").pk
+    return get_user_model().objects.get(username=f"demo-{role.lower()}").pk
 
 
 def _newest(action: str, **filters) -> PrivacyLogEntry:

@@ -7,8 +7,12 @@ import zipfile
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-pytestmark = pytest.mark.browser
+from staff.testing import undertaking_signed
+
+pytestmark = [pytest.mark.browser, pytest.mark.real_second_factor]
 
 CHARTS = (
     "chart-verification",
@@ -26,8 +30,16 @@ def seeded(live_server, transactional_db):
     user = User.objects.create_user(
         username="dirk-dpo", password="a-long-test-password-1", is_staff=True
     )
+    undertaking_signed(user)  # the DPO group sees personal data: undertaking first
     user.groups.set(Group.objects.filter(name="DPO"))
+    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
     return live_server
+
+
+def current_code(username: str) -> str:
+    """The second factor (staff sign-in): the code the DPO's app shows now."""
+    device = TOTPDevice.objects.get(user__username=username)
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
 
 
 @pytest.fixture
@@ -50,6 +62,8 @@ def test_the_dpo_opens_the_dashboard_and_finds_each_chart(seeded, wide_page, scr
     page.fill("#id_username", "dirk-dpo")
     page.fill("#id_password", "a-long-test-password-1")
     page.locator("input[type=submit]").click()
+    page.fill("input[name=code]", current_code("dirk-dpo"))
+    page.locator("#code-form input[type=submit]").click()
     page.wait_for_url(f"{seeded.url}/admin/dashboard/")
     for chart in CHARTS:
         svg = page.locator(f"svg#{chart}")

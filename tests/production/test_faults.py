@@ -185,13 +185,19 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_next_run(stack: Stack)
     )
     assert "interrupted" in {status for _, status, _ in runs}
     assert sum(rows for _, _, rows in runs) == count
-    logged = stack.sql(
-        "SELECT coalesce(sum((details->'counts'->>'snapshots')::int), 0)"
-        " FROM privacy_privacylogentry WHERE action = 'retention_purge'"
-        " AND (details->>'run')::int = ANY(%s)",
-        [run_id for run_id, _, _ in runs],
-    )[0][0]
-    assert logged == count
+
+    def logged() -> int:
+        return stack.sql(
+            "SELECT coalesce(sum((details->'counts'->>'snapshots')::int), 0)"
+            " FROM privacy_privacylogentry WHERE action = 'retention_purge'"
+            " AND (details->>'run')::int = ANY(%s)",
+            [run_id for run_id, _, _ in runs],
+        )[0][0]
+
+    # The entries are durable at once but readable once the sealer (beat, every few seconds)
+    # has chained them.
+    _wait_for(lambda: logged() == count, timeout=60)
+    assert logged() == count
 
 
 def test_two_beats_started_by_mistake_still_run_each_rule_once_per_period(stack: Stack):
