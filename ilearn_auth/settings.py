@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "ilearn_auth.access_recheck.PupilAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A 403 in one log line (not a traceback), and authz_fail for staff refused personal data.
+    "ilearn_auth.authz.PermissionDeniedMiddleware",
     # Content-Security-Policy header (django-csp, plus LeerID's origin in form-action).
     "ilearn_auth.content_policy.ContentSecurityPolicyMiddleware",
 ]
@@ -126,7 +128,8 @@ WSGI_APPLICATION = "ilearn_auth.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # First, so its admin/base_site.html (favicon, admin.css) wraps the admin's own.
+        "DIRS": [BASE_DIR / "ilearn_auth" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
