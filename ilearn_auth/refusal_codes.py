@@ -28,6 +28,13 @@ REFUSAL_CODES: dict[str, tuple[str, str]] = {
             "gebruikt i-Learn (nog) niet."
         ),
     ),
+    "account_inactive": (
+        _("het account van de leerling bij i-Learn is uitgeschakeld"),
+        _(
+            "Verwijs naar de DPO: die kijkt in de privacylog na waarom het account is "
+            "uitgeschakeld."
+        ),
+    ),
     "protocol_ended": (
         _("het protocol met het departement Onderwijs is afgelopen: niemand kan nog aanmelden"),
         _(
