@@ -5,6 +5,11 @@ Content-Security-Policy. settings.py imports these; no variable changes them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+# As in settings.py: the checkout's root.
+BASE_DIR = Path(__file__).resolve().parent.parent
+
 INSTALLED_APPS = [
     # The admin site is staff.admin_site.StaffAdminSite: password, second factor, lockout.
     "staff.admin_config.StaffAdminConfig",
@@ -46,6 +51,8 @@ MIDDLEWARE = [
     "ilearn_auth.access_recheck.PupilAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A 403 in one log line (not a traceback), and authz_fail for staff refused personal data.
+    "ilearn_auth.authz.PermissionDeniedMiddleware",
     # Content-Security-Policy header (django-csp, plus LeerID's origin in form-action).
     "ilearn_auth.content_policy.ContentSecurityPolicyMiddleware",
 ]
@@ -53,7 +60,8 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # First, so its admin/base_site.html (favicon, admin.css) wraps the admin's own.
+        "DIRS": [BASE_DIR / "ilearn_auth" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from typing import TYPE_CHECKING
 
 from django.contrib import auth
 from django.db import DatabaseError
@@ -26,11 +27,17 @@ from django.utils.translation import gettext_lazy as _
 import privacy
 from ilearn_auth import metrics
 from ilearn_auth.oidc_config import ProviderMisconfigured, ProviderUnavailable
+from ilearn_auth.refusal_reference import reference_for
+
+if TYPE_CHECKING:
+    from privacy.models import PrivacyLogEntry
 
 logger = logging.getLogger(__name__)
 
 # The session key that carries the reason from the failed callback to the failure page.
 FAILURE_SESSION_KEY = "leerid_failure"
+# ... and the short reference of its privacy-log entry, which the pupil reads out to Support.
+FAILURE_REFERENCE_SESSION_KEY = "leerid_failure_reference"
 
 
 class Category(enum.Enum):
@@ -97,7 +104,13 @@ class LoginFailure(Exception):
     """A login that ends on a failure page. ``pseudonym`` is set once the pupil is known."""
 
     def __init__(
-        self, reason: str, *, pseudonym: str = "", detail: str = "", started_here: bool = True
+        self,
+        reason: str,
+        *,
+        pseudonym: str = "",
+        detail: str = "",
+        started_here: bool = True,
+        schools: tuple[str, ...] = (),
     ) -> None:
         assert reason in FAILURES, reason
         super().__init__(reason)
@@ -109,6 +122,8 @@ class LoginFailure(Exception):
         # False when the callback matches no login this browser started (no or unknown
         # state): anyone can send such a link, so it must not sign out whoever is signed in.
         self.started_here = started_here
+        # The school numbers involved (not personal): Support sees each one's state today.
+        self.schools = schools
 
 
 def op_failure(
@@ -183,11 +198,18 @@ GENERIC_MESSAGES = {
 }
 
 
-def failure_page(request: HttpRequest, reason: str) -> HttpResponse:
-    """The page for one reason code; an unknown code reads as a broken login."""
+def failure_page(request: HttpRequest, reason: str, reference: str = "") -> HttpResponse:
+    """The page for one reason code; an unknown code reads as a broken login. ``reference``
+    (``ilearn_auth.refusal_reference``) is what the pupil reads out to Support."""
     category = FAILURES.get(reason, BROKEN)
     title, message = MESSAGES.get(reason) or GENERIC_MESSAGES[category]
-    context = {"title": title, "message": message, "reason": reason, "status": category.status}
+    context = {
+        "title": title,
+        "message": message,
+        "reason": reason,
+        "reference": reference,
+        "status": category.status,
+    }
     return render(request, "ilearn_auth/failure.html", context, status=category.status)
 
 
@@ -197,31 +219,38 @@ def failure_page(request: HttpRequest, reason: str) -> HttpResponse:
 def end_failed_login(request: HttpRequest, failure: LoginFailure) -> HttpResponse:
     """One privacy-log entry, the reason in the session, and a redirect to the failure page."""
     metrics.login_decided(outcome=failure.category.name.lower(), reason=failure.reason)
+    reference = ""
     if failure.reason == "database_unavailable":
         # Nowhere to write the privacy log, and trying would only make the pupil wait longer.
         logger.warning("login failed: %s", failure.reason)
     else:
-        _log_failure(failure)
+        entry = _log_failure(failure)
+        reference = reference_for(entry.sequence) if entry is not None else ""
     try:
         # A failed login started here ends the session: on a shared school computer the pupil
         # before must not stay signed in when the next one's login fails.
         if failure.started_here and request.user.is_authenticated:
             auth.logout(request)
         request.session[FAILURE_SESSION_KEY] = failure.reason
+        request.session[FAILURE_REFERENCE_SESSION_KEY] = reference
         request.session.save()
     except DatabaseError:
         # Sessions live in the database too: answer with the page itself and keep nothing.
         request.session.modified = False
-        return failure_page(request, failure.reason)
+        return failure_page(request, failure.reason, reference)
     return HttpResponseRedirect(reverse("login_failed"))
 
 
-def _log_failure(failure: LoginFailure) -> None:
+def _log_failure(failure: LoginFailure) -> PrivacyLogEntry | None:
+    """The failure's privacy-log entry (None when the log cannot be written): its sequence is
+    the reference on the page."""
     action = "authz_fail" if failure.category is REFUSED else "authn_login_fail"
     actor = f"pupil:{failure.pseudonym}" if failure.pseudonym else "system"
-    details = {"detail": failure.detail} if failure.detail else None
+    details = {"detail": failure.detail} if failure.detail else {}
+    if failure.schools:
+        details["schools"] = sorted(failure.schools)
     try:
-        privacy.log(
+        return privacy.log(
             action,
             actor=actor,
             subject=failure.pseudonym,
@@ -231,3 +260,4 @@ def _log_failure(failure: LoginFailure) -> None:
         )
     except DatabaseError:
         logger.warning("login failed (%s); privacy log unavailable", failure.reason)
+        return None

@@ -77,7 +77,9 @@ def admit_pupil(raw_claims: dict[str, Any]):
     try:
         granted = school_access.schools_with_agreement_in_force(parsed.enrollments)
         if not granted:
-            raise LoginFailure("no_agreement", pseudonym=pseudonym)
+            raise LoginFailure(
+                "no_agreement", pseudonym=pseudonym, schools=tuple(parsed.enrollments)
+            )
         pupil = pupil_services.pupil_record_login(
             claims=parsed, granted_schools=granted, pseudonym=pseudonym
         )

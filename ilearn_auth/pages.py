@@ -7,6 +7,8 @@ the texts live with the failure catalogue in ``ilearn_auth/failures.py``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
@@ -18,12 +20,15 @@ from django.views.decorators.http import require_GET
 from redis.exceptions import RedisError
 
 from ilearn_auth.failures import (
+    FAILURE_REFERENCE_SESSION_KEY,
     FAILURE_SESSION_KEY,
     GENERIC_MESSAGES,
     UNAVAILABLE,
     failure_page,
 )
 from ilearn_auth.logout import LOGOUT_STATE_SESSION_KEY
+
+_FAVICON = Path(__file__).parent / "static" / "ilearn_auth" / "favicon.ico"
 
 
 def _demo_pupils() -> list:
@@ -54,9 +59,10 @@ def failed_login_page(request: HttpRequest) -> HttpResponse:
     """``/login/failed/``: the page for the reason ``failures.end_failed_login`` kept."""
     try:
         reason = request.session.get(FAILURE_SESSION_KEY, "")
+        reference = request.session.get(FAILURE_REFERENCE_SESSION_KEY, "")
     except DatabaseError:
-        reason = "database_unavailable"
-    return failure_page(request, reason or "state_missing")
+        reason, reference = "database_unavailable", ""
+    return failure_page(request, reason or "state_missing", reference)
 
 
 @never_cache
@@ -90,6 +96,14 @@ def api_me(request: HttpRequest) -> JsonResponse:
             "schools": list(snapshot.granted_schools) if snapshot else [],
         }
     )
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on every page whatever the HTML says."""
+    response = HttpResponse(_FAVICON.read_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

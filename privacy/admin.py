@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +38,9 @@ from privacy.models import (
     RetentionTerm,
 )
 from privacy.pseudonyms import typed_key_pseudonym
+from privacy.reasons import reason_label
+from privacy.selectors import privacy_log_last_verified_head
+from privacy.selfcheck import privacy_log_verify_since
 from privacy.services import privacy_log_write
 
 _PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
@@ -135,19 +139,34 @@ class DateRangeFilter(admin.FieldListFilter):
         return parsed
 
 
+# privacy.verification's kinds of break, as the DPO reads them.
+_BREAKS = {
+    "changed": _("een regel is gewijzigd"),
+    "missing": _("een regel ontbreekt"),
+    "reordered": _("regels staan in een andere volgorde"),
+    "inserted": _("er is een regel tussengevoegd"),
+}
+
+
+def _short(value: str) -> str:
+    """A pseudonym's first 12 characters (enough to tell pupils apart in a list); else as is."""
+    return value[:12] + "…" if _PSEUDONYM.match(value) else value
+
+
 def _midnight(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @admin.register(PrivacyLogEntry)
 class PrivacyLogEntryAdmin(admin.ModelAdmin):
+    # At 1280 px beside the filters: short pseudonyms and labels, the full entry on its page.
     list_display = (
         "sequence",
-        "created_at",
+        "moment",
         "action_label",
         "outcome",
-        "reason",
-        "actor",
+        "reason_label",
+        "short_actor",
         "short_subject",
     )
     list_display_links = ("sequence",)
@@ -162,14 +181,13 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     paginator = log_search.CappedPaginator
     ordering = ("-sequence",)
     actions = ("export_csv",)
-    # The detail page shows the action's readable label beside its code.
+    # The detail page: one row per field, labels beside codes, pseudonyms in full.
     fields = (
         "sequence",
         "created_at",
-        "action_label",
-        "action",
+        "action_with_code",
         "outcome",
-        "reason",
+        "reason_with_code",
         "actor",
         "subject",
         "details",
@@ -182,9 +200,31 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     def action_label(self, entry: PrivacyLogEntry) -> str:
         return entry.action_label
 
+    @admin.display(description=_("tijdstip"), ordering="created_at")
+    def moment(self, entry: PrivacyLogEntry) -> str:
+        # dd-mm-jjjj uu:mm:ss in Brussels time: a third of the width of "6 december 2026 10:15".
+        return date_format(timezone.localtime(entry.created_at), "d-m-Y H:i:s")
+
+    @admin.display(description=_("actie"))
+    def action_with_code(self, entry: PrivacyLogEntry) -> str:
+        return f"{entry.action_label} ({entry.action})"
+
+    @admin.display(description=_("reden"), ordering="reason")
+    def reason_label(self, entry: PrivacyLogEntry) -> str:
+        return reason_label(entry.reason) if entry.reason else "-"
+
+    @admin.display(description=_("reden"))
+    def reason_with_code(self, entry: PrivacyLogEntry) -> str:
+        return f"{reason_label(entry.reason)} ({entry.reason})" if entry.reason else "-"
+
+    @admin.display(description=_("actor"), ordering="actor")
+    def short_actor(self, entry: PrivacyLogEntry) -> str:
+        kind, _sep, rest = entry.actor.partition(":")
+        return f"{kind}:{_short(rest)}" if rest else entry.actor
+
     @admin.display(description=_("betrokkene"), ordering="subject")
     def short_subject(self, entry: PrivacyLogEntry) -> str:
-        return entry.subject[:12] + "…" if _PSEUDONYM.match(entry.subject) else entry.subject
+        return _short(entry.subject)
 
     # --- Read-only for everyone ------------------------------------------------------------------
     def has_add_permission(self, request, obj=None) -> bool:
@@ -236,6 +276,11 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(require_POST(self.search_key_view)),
                 name="privacy_privacylogentry_search_key",
             ),
+            path(
+                "verify/",
+                self.admin_site.admin_view(require_POST(self.verify_view)),
+                name="privacy_privacylogentry_verify",
+            ),
             *super().get_urls(),
         ]
 
@@ -253,6 +298,52 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
         if term:
             params[SEARCH_VAR] = typed_key_pseudonym(term) or term
         return HttpResponseRedirect(f"{changelist}?{urlencode(params)}" if params else changelist)
+
+    # --- Keten controleren: verify the chain now, show and log the head -----------------------
+    def verify_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        if not self.has_view_permission(request):
+            raise PermissionDenied("privacy.view_privacylogentry")
+        # From the head the last check recorded (privacy.selfcheck): a rewritten or cut chain
+        # since then is caught too.
+        since = privacy_log_last_verified_head()
+        result = privacy_log_verify_since(since)
+        problem = result.problem
+        privacy_log_write(
+            action=actions.PRIVACY_LOG_VERIFIED,
+            actor=staff_actor(request.user),
+            outcome="success" if result.ok else "failure",
+            reason="" if result.ok else problem.kind,
+            details={
+                "entries": result.count,
+                "since_sequence": since.sequence if since else None,
+                "head_sequence": result.head.sequence,
+                "head_hash": result.head.hash,
+                **({"broken_at": problem.sequence} if problem else {}),
+            },
+            request_id=getattr(request, "request_id", None),
+        )
+        values = {"count": result.count, "sequence": result.head.sequence}
+        values["hash"] = result.head.hash
+        if result.ok:
+            messages.success(
+                request,
+                _(
+                    "De keten is in orde: %(count)s regels gecontroleerd. Kop: volgnummer "
+                    "%(sequence)s, hash %(hash)s. Bewaar die hash elders (ticket, mail)."
+                )
+                % values,
+            )
+        else:
+            messages.error(
+                request,
+                _("De keten is gebroken bij volgnummer %(at)s: %(kind)s (%(detail)s).")
+                % {
+                    "at": problem.sequence,
+                    "kind": _BREAKS.get(problem.kind, problem.kind),
+                    "detail": problem.detail,
+                },
+            )
+        return HttpResponseRedirect(reverse("admin:privacy_privacylogentry_changelist"))
 
     # --- Export --------------------------------------------------------------------------------
     @admin.action(description=_("Exporteer als CSV"), permissions=["view"])

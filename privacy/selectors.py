@@ -8,16 +8,49 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Count
 from django.db.models.fields.json import KeyTextTransform
 
+from privacy import storage
 from privacy.models import PrivacyLogEntry
+from privacy.services import Head
 
 
-def privacy_log_count_before(*, cutoff: datetime) -> int:
-    """How many entries were created before ``cutoff`` (an upper bound on what a prune with
-    that cutoff removes: it removes only the chain's prefix older than the cutoff)."""
-    return PrivacyLogEntry.objects.filter(created_at__lt=cutoff).count()
+def privacy_log_count_prunable(*, older_than: datetime) -> int:
+    """How many entries ``privacy_log_prune(older_than=...)`` would remove now. PostgreSQL: the
+    entries of the monthly partitions before ``older_than``'s month (pruning drops whole
+    partitions). SQLite: the chain's prefix created before ``older_than``, up to the first
+    younger entry (an older entry after a younger one, from a clock step back, stays)."""
+    if connection.vendor == "postgresql":
+        return PrivacyLogEntry.objects.filter(period__lt=storage.period_of(older_than)).count()
+    first_young = (
+        PrivacyLogEntry.objects.filter(created_at__gte=older_than)
+        .order_by("sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    )
+    entries = PrivacyLogEntry.objects.all()
+    if first_young is not None:
+        entries = entries.filter(sequence__lt=first_young)
+    return entries.count()
+
+
+# Entries of a login that did not let the pupil in (privacy.actions; written by the login).
+REFUSAL_ACTIONS = ("authz_fail", "authn_login_fail")
+
+
+def privacy_log_refusals(*, subject: str, limit: int = 20) -> list[PrivacyLogEntry]:
+    """The newest refused logins of one pupil (by pseudonym), newest first."""
+    return list(
+        PrivacyLogEntry.objects.filter(
+            subject=subject, action__in=REFUSAL_ACTIONS, outcome="failure"
+        ).order_by("-sequence")[:limit]
+    )
+
+
+def privacy_log_entry(sequence: int) -> PrivacyLogEntry | None:
+    return PrivacyLogEntry.objects.filter(sequence=sequence).first()
 
 
 # Details key under which the login path lists claim names LeerID sent outside the allowlist.
@@ -61,3 +94,17 @@ def log_entries(*, action: str, limit: int = 100) -> list[dict]:
             "sequence", "created_at", "actor", "action", "subject", "outcome", "reason", "details"
         )[:limit]
     )
+
+
+def privacy_log_last_verified_head() -> Head | None:
+    """The head the newest successful chain check (the DPO's button or the daily self-check)
+    recorded in the log itself, to verify from; None before the first."""
+    details = (
+        PrivacyLogEntry.objects.filter(action="privacy_log_verified", outcome="success")
+        .order_by("-sequence")
+        .values_list("details", flat=True)
+        .first()
+    )
+    if not details or "head_hash" not in details:
+        return None
+    return Head(details["head_sequence"], details["head_hash"])

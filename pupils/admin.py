@@ -7,19 +7,25 @@
   logs every such view (``sensitive_read``). Keys are shown as short fingerprints (the first
   12 characters of their pseudonym), never in clear: Support needs to tell keys apart and to
   match a typed key, not to read one (protocol article 4). The DPO's export holds them whole.
-- DPO only: export one pupil's data as JSON (``sensitive_export``) and erase a pupil with its
-  user (``sensitive_delete``, through the usual delete confirmation).
+- A pupil is also found by public id (same form) or by school (``?q=012345``: the schools of
+  the last login's enrollments; a school number is not personal).
+- DPO only, from the pupil's page: export its data as JSON (``sensitive_export``) and erase it
+  with its user (``sensitive_delete``), each after typing the request's reference, which goes
+  into the privacy-log entry. No bulk erase: the admin's delete (and "delete selected") is off.
 - Pupils' own Django users are not staff and are left out of the user list.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -28,8 +34,9 @@ from django.views.decorators.http import require_POST
 
 from privacy.audit import log_sensitive_read, staff_actor
 from privacy.pseudonyms import pseudonymize, short
+from pupils.forms import RequestReferenceForm
 from pupils.models import IdentitySnapshot, Pupil
-from pupils.selectors import pupils_matching
+from pupils.selectors import pupils_at_school, pupils_matching
 from pupils.services import pupil_erase, pupil_export
 
 _BASE_FIELDS = ("public_id", "pseudonym", "kind", "created_at", "last_login_at", "alias_count")
@@ -44,6 +51,9 @@ _SNAPSHOT_FIELDS = (
     "snapshot_login_at",
 )
 SNAPSHOT_PERMISSION = "pupils.view_identitysnapshot"
+EXPORT_PERMISSION = "pupils.export_pupil"
+_SCHOOL_NUMBER = re.compile(r"^[0-9]{1,6}$")
+ERASE_PERMISSION = "pupils.delete_pupil"
 
 
 @admin.register(Pupil)
@@ -51,8 +61,11 @@ class PupilAdmin(admin.ModelAdmin):
     list_display = ("short_pseudonym", "kind", "last_login_at", "created_at")
     list_filter = ("kind",)
     ordering = ("-last_login_at",)
-    actions = ["export_json"]
+    actions = None  # no bulk erase, no bulk export: one pupil, one request, one reference
+    search_fields = ("public_id",)  # the search itself is get_search_results below
+    search_help_text = _("Schoolnummer (instellingsnummer), bv. 012345")
     change_list_template = "admin/pupils/pupil/change_list.html"
+    change_form_template = "admin/pupils/pupil/change_form.html"
     # A million pupils: one count per page is enough.
     show_full_result_count = False
 
@@ -72,8 +85,30 @@ class PupilAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_export_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("pupils.export_pupil")
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Erasure is its own page (erase_view), one pupil at a time with a request reference.
+        return False
+
+    def may_export(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(EXPORT_PERMISSION)
+
+    def may_erase(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(ERASE_PERMISSION)
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        """``?q=`` is a school number (zeros restored, as a spreadsheet drops them); keys and
+        pseudonyms go through the POST form, so they stay out of URLs."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # Six digits; fewer are a number a spreadsheet dropped the leading zeros of.
+        number = term.zfill(6) if _SCHOOL_NUMBER.match(term) else None
+        if number is None:
+            messages.warning(
+                request, _("Zoek hier op schoolnummer; een sleutel of id in het formulier erboven.")
+            )
+            return queryset.none(), False
+        return queryset & pupils_at_school(number), False
 
     def may_see_snapshot(self, request: HttpRequest) -> bool:
         return request.user.has_perm(SNAPSHOT_PERMISSION)
@@ -87,6 +122,11 @@ class PupilAdmin(admin.ModelAdmin):
         return self.get_fields(request, obj)
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "may_export": self.may_export(request),
+            "may_erase": self.may_erase(request),
+        }
         pupil = self.get_object(request, object_id)
         if (
             pupil is not None
@@ -158,8 +198,13 @@ class PupilAdmin(admin.ModelAdmin):
     # --- Find by pseudonym or key (POST, so no key in a URL) --------------------------------
 
     def get_urls(self):
-        find = self.admin_site.admin_view(require_POST(self.find_view))
-        return [path("find/", find, name="pupils_pupil_find"), *super().get_urls()]
+        view = self.admin_site.admin_view
+        return [
+            path("find/", view(require_POST(self.find_view)), name="pupils_pupil_find"),
+            path("<int:pk>/export/", view(self.export_view), name="pupils_pupil_export"),
+            path("<int:pk>/erase/", view(self.erase_view), name="pupils_pupil_erase"),
+            *super().get_urls(),
+        ]
 
     def find_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -176,23 +221,28 @@ class PupilAdmin(admin.ModelAdmin):
             )
         return HttpResponseRedirect(changelist)
 
-    # --- DPO: export and erase ----------------------------------------------------------------
+    # --- DPO: export and erase, one pupil at a time, each with the request's reference --------
 
-    @admin.action(description=_("Gegevens exporteren (JSON)"), permissions=["export"])
-    def export_json(self, request: HttpRequest, queryset):
-        pupils = list(queryset[:2])
-        if len(pupils) != 1:
-            messages.error(request, _("Kies precies één leerling om te exporteren."))
-            return None
-        data = pupil_export(pupil=pupils[0], actor=staff_actor(request.user))
-        response = HttpResponse(
-            json.dumps(data, ensure_ascii=False, indent=2),
-            content_type="application/json; charset=utf-8",
-        )
-        filename = f"pupil-{pupils[0].public_id}.json"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+    def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.may_export(request):
+            raise PermissionDenied(EXPORT_PERMISSION)
+        pupil = get_object_or_404(Pupil, pk=pk)
+        form = RequestReferenceForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = pupil_export(
+                pupil=pupil,
+                actor=staff_actor(request.user),
+                reference=form.cleaned_data["reference"],
+            )
+            response = HttpResponse(
+                json.dumps(data, ensure_ascii=False, indent=2),
+                content_type="application/json; charset=utf-8",
+            )
+            filename = f"pupil-{pupil.public_id}.json"
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            response["Cache-Control"] = "no-store"
+            return response
+        return self._request_page(request, pupil, form, erase=False)
 
     # --- No django_admin_log rows about pupils ------------------------------------------------
     # A LogEntry keeps str(pupil) (a pseudonym prefix) forever, out of reach of the retention
@@ -208,13 +258,40 @@ class PupilAdmin(admin.ModelAdmin):
     def log_deletions(self, request, queryset):
         return []
 
-    def delete_model(self, request: HttpRequest, obj: Pupil) -> None:
-        # The user goes too (it cascades to the pupil): no orphan account is left behind.
-        pupil_erase(pupil=obj, actor=staff_actor(request.user))
+    def erase_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.may_erase(request):
+            raise PermissionDenied(ERASE_PERMISSION)
+        pupil = get_object_or_404(Pupil, pk=pk)
+        form = RequestReferenceForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            reference = form.cleaned_data["reference"]
+            pupil_erase(pupil=pupil, actor=staff_actor(request.user), reference=reference)
+            messages.success(
+                request,
+                _("Leerling %(pupil)s is gewist (verzoek %(reference)s).")
+                % {"pupil": short(pupil.pseudonym), "reference": reference},
+            )
+            return HttpResponseRedirect(reverse("admin:pupils_pupil_changelist"))
+        return self._request_page(request, pupil, form, erase=True)
 
-    def delete_queryset(self, request: HttpRequest, queryset) -> None:
-        for pupil in queryset:
-            pupil_erase(pupil=pupil, actor=staff_actor(request.user))
+    def _request_page(self, request, pupil: Pupil, form, *, erase: bool) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": pupil,
+            "title": _("Gegevens van een leerling wissen")
+            if erase
+            else _("Gegevens van een leerling exporteren"),
+            "form": form,
+            "erase": erase,
+            "pupil": pupil,
+            "short_pseudonym": short(pupil.pseudonym),
+            "has_snapshot": IdentitySnapshot.objects.filter(pupil=pupil).exists(),
+            "alias_count": pupil.aliases.count(),
+            "user_name": pupil.user.get_username(),
+            "change_url": reverse("admin:pupils_pupil_change", args=[pupil.pk]),
+        }
+        return TemplateResponse(request, "admin/pupils/pupil/request.html", context)
 
 
 def fingerprint(key: str) -> str:

@@ -289,8 +289,9 @@ def _snapshot_replace(
 # --- Support and DPO ------------------------------------------------------------------------
 
 
-def pupil_export(*, pupil: Pupil, actor: str) -> dict[str, Any]:
-    """Everything we hold about one pupil, for the DPO to hand over (logged)."""
+def pupil_export(*, pupil: Pupil, actor: str, reference: str = "") -> dict[str, Any]:
+    """Everything we hold about one pupil, for the DPO to hand over (logged, with the
+    request's ``reference``, e.g. a ticket number, when given)."""
     snapshot = IdentitySnapshot.objects.filter(pupil=pupil).first()
     data: dict[str, Any] = {
         "public_id": str(pupil.public_id),
@@ -312,14 +313,18 @@ def pupil_export(*, pupil: Pupil, actor: str) -> dict[str, Any]:
             "granted_schools": snapshot.granted_schools,
             "login_at": snapshot.login_at.isoformat(),
         }
-    privacy.log("sensitive_export", actor=actor, subject=pupil.pseudonym)
+    privacy.log(
+        "sensitive_export", actor=actor, subject=pupil.pseudonym, details=_request(reference)
+    )
     return data
 
 
 @transaction.atomic
-def pupil_erase(*, pupil: Pupil, actor: str, reason: str = "") -> None:
-    """Delete a pupil with its user and everything it owns (logged, by pseudonym), and enter
-    its pseudonyms in the erasure ledger so that a restored backup cannot bring it back."""
+def pupil_erase(*, pupil: Pupil, actor: str, reason: str = "", reference: str = "") -> None:
+    """Delete a pupil with its user and everything it owns (logged, by pseudonym, with the
+    request's ``reference`` when given), and enter its pseudonyms in the erasure ledger so that
+    a restored backup cannot bring it back. The user's sessions stop working at their next
+    request (the user they name is gone)."""
     # Locks in the order a login takes them: the pupil row, then what hangs on it, then the
     # privacy-log head. Deleting without the pupil lock would lock the snapshot first and
     # deadlock with a login of this pupil. Same transaction: no delete without its log entry.
@@ -333,7 +338,13 @@ def pupil_erase(*, pupil: Pupil, actor: str, reason: str = "") -> None:
     erasure_record(pseudonyms=[pupil.pseudonym, *aliases])
     get_user_model().objects.filter(pk=user_id).delete()
     pupil_admin_log_forget(pupil_ids=[pupil.pk], user_ids=[user_id])
-    privacy.log("sensitive_delete", actor=actor, subject=pupil.pseudonym, reason=reason)
+    privacy.log(
+        "sensitive_delete",
+        actor=actor,
+        subject=pupil.pseudonym,
+        reason=reason,
+        details=_request(reference),
+    )
 
 
 def pupil_apply_erasures(*, batch_size: int = 500) -> int:
@@ -363,3 +374,8 @@ def pupil_admin_log_forget(*, pupil_ids: Iterable[int], user_ids: Iterable[int])
         | Q(content_type=user_type, object_id__in=[str(pk) for pk in user_ids])
     ).delete()
     return deleted
+
+
+def _request(reference: str) -> dict[str, str]:
+    """Privacy-log details naming the data subject's request (``privacy.log`` checks them)."""
+    return {"reference": reference} if reference else {}

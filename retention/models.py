@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,4 +36,10 @@ class RetentionRun(models.Model):
         indexes = [models.Index(fields=["status", "finished_at"])]
 
     def __str__(self) -> str:
-        return f"retention run {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+        # The admin's title: the id the command prints ("Run 3"), in Brussels time, in Dutch.
+        started = timezone.localtime(self.started_at).strftime("%d-%m-%Y %H:%M")
+        return _("Run %(id)s van %(started)s (%(status)s)") % {
+            "id": self.pk,
+            "started": started,
+            "status": self.get_status_display(),
+        }

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 import privacy
 from privacy.pruning import privacy_log_prune
-from privacy.selectors import privacy_log_count_before
+from privacy.selectors import privacy_log_count_prunable
 from pupils.models import IdentitySnapshot, Pupil
 from pupils.services import pupil_admin_log_forget
 from retention import policy
@@ -74,6 +74,9 @@ def retention_run(
     error the run is recorded as failed and the exception re-raised (Celery retries on it).
     ``progress`` hears of every committed batch; ``expected`` (progress bars) first hears
     how many rows each rule finds expired, which costs a count.
+
+    A dry run counts what the real run would delete, rule after rule: a snapshot whose account
+    the accounts rule deletes first is counted under accounts only (``_dry_count``).
     """
     names = _ordered(rules)
     with retention_lock() as acquired:
@@ -91,19 +94,25 @@ def retention_run(
         current = ""
         try:
             for current in names:
-                if expected is not None:
-                    expected(current, PURGES[current](dry_run=True))
-                done_before = dict(run.counts)
+                if dry_run:
+                    run.counts[current] = _dry_count(current, earlier=names[: names.index(current)])
+                    if expected is not None:
+                        expected(current, run.counts[current])
+                else:
+                    if expected is not None:
+                        # Earlier rules have already run: a plain count is exact here.
+                        expected(current, PURGES[current](dry_run=True))
+                    done_before = dict(run.counts)
 
-                def saved(rule: str, rows: int) -> None:
-                    # Saved in every batch's own transaction, so a run killed mid-rule shows
-                    # exactly what it deleted (and the next run logs it as interrupted).
-                    if rows:
-                        run.counts[rule] = run.counts.get(rule, 0) + rows
-                        RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
+                    def saved(rule: str, rows: int) -> None:
+                        # Saved in every batch's own transaction, so a run killed mid-rule shows
+                        # exactly what it deleted (and the next run logs it as interrupted).
+                        if rows:
+                            run.counts[rule] = run.counts.get(rule, 0) + rows
+                            RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
 
-                count = PURGES[current](dry_run=dry_run, progress=progress, record=saved)
-                run.counts = {**done_before, current: count}
+                    count = PURGES[current](progress=progress, record=saved)
+                    run.counts = {**done_before, current: count}
                 RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
                 logger.info("retention rule %s: %s rows", current, run.counts[current])
         except Exception as exc:
@@ -115,6 +124,19 @@ def retention_run(
         run.status = RetentionRun.Status.SUCCESS
         _finish(run)
         return run
+
+
+def _dry_count(rule: str, *, earlier: list[str]) -> int:
+    """What ``rule`` would delete once the ``earlier`` rules of the same run had deleted theirs.
+
+    Only the accounts rule takes rows another rule counts: a pupil it deletes takes its
+    snapshot along, so the snapshot rule would not find that snapshot any more.
+    """
+    if rule == policy.SNAPSHOTS and policy.ACCOUNTS in earlier:
+        return snapshot_purge_expired(
+            dry_run=True, unless_account_before=policy.rule(policy.ACCOUNTS).cutoff()
+        )
+    return PURGES[rule](dry_run=True)
 
 
 def _record_started(names: list[str], *, dry_run: bool, trigger: str) -> RetentionRun:
@@ -202,6 +224,7 @@ def snapshot_purge_expired(
     scan_size: int | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    unless_account_before: datetime | None = None,
     record: Record | None = None,
 ) -> int:
     """Delete identity snapshots whose login lies before the cutoff; return how many.
@@ -209,10 +232,16 @@ def snapshot_purge_expired(
     Each batch deletes the expired rows among the next ``scan_size`` primary keys. The DELETE
     re-checks ``login_at`` itself, so a snapshot a login is replacing at that moment is waited
     for (milliseconds) and, being fresh by then, kept.
+
+    ``unless_account_before`` (dry runs only) leaves out the snapshots of pupils whose last
+    login lies before it: the accounts rule, run first, deletes those with their pupil.
     """
     cutoff = cutoff or policy.rule(policy.SNAPSHOTS).cutoff()
     if dry_run:
-        return IdentitySnapshot.objects.filter(login_at__lt=cutoff).count()
+        expired = IdentitySnapshot.objects.filter(login_at__lt=cutoff)
+        if unless_account_before is not None:
+            expired = expired.exclude(pupil__last_login_at__lt=unless_account_before)
+        return expired.count()
     scan = scan_size or settings.RETENTION_SCAN_SIZE
     table, pk, moment = _names(IdentitySnapshot, "login_at")
     when = _db_datetime(cutoff)
@@ -339,8 +368,7 @@ def privacy_log_purge_expired(
     app, which keeps its hash chain verifiable."""
     cutoff = cutoff or policy.rule(policy.PRIVACY_LOG).cutoff()
     if dry_run:
-        # An upper bound: the prune removes only the chain's prefix older than the cutoff.
-        return privacy_log_count_before(cutoff=cutoff)
+        return privacy_log_count_prunable(older_than=cutoff)
     started = time.monotonic()
     pruned = privacy_log_prune(older_than=cutoff, batch_size=batch_size or policy.batch_size())
     # Counted once it returns: the prune's own batches each leave a privacy_log_prune entry.

@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from schools.admin_actions import csv_response, end_today, reactivate, suspend, today_in_brussels
@@ -182,11 +183,28 @@ class SchoolAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Geselecteerde scholen exporteren als CSV"))
     def export_csv(self, request, queryset):
+        # Each code beside its Dutch label: the codes for scripts, the labels for people.
         rows = (
-            (s.instellingsnummer, s.name, s.town, s.education_level, int(s._in_force))
+            (
+                s.instellingsnummer,
+                s.name,
+                s.town,
+                s.education_level,
+                s.get_education_level_display(),
+                int(s._in_force),
+                gettext("ja") if s._in_force else gettext("nee"),
+            )
             for s in queryset.order_by("instellingsnummer")
         )
-        header = ["instellingsnummer", "name", "town", "education_level", "in_force_today"]
+        header = [
+            "instellingsnummer",
+            "name",
+            "town",
+            "education_level",
+            "onderwijsniveau",
+            "in_force_today",
+            "van_kracht_vandaag",
+        ]
         return csv_response(f"scholen-{today_in_brussels().isoformat()}.csv", header, rows)
 
 
@@ -258,6 +276,7 @@ class AgreementAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Geselecteerde overeenkomsten exporteren als CSV"))
     def export_csv(self, request, queryset):
+        today = today_in_brussels()
         rows = (
             (
                 a.school.instellingsnummer,
@@ -265,12 +284,15 @@ class AgreementAdmin(admin.ModelAdmin):
                 a.valid_from.isoformat(),
                 a.valid_until.isoformat() if a.valid_until else "",
                 a.status,
+                a.get_status_display(),
+                State.LABELS[agreement_state(a, on=today)],
                 a.contract_reference,
             )
             for a in queryset.select_related("school").order_by(*self.ordering)
         )
+        # The import reads the first four columns back; the Dutch labels sit beside the codes.
         header = ["instellingsnummer", "name", "valid_from", "valid_until", "status"]
-        header.append("contract_reference")
+        header += ["status_omschrijving", "toestand_vandaag", "contract_reference"]
         return csv_response(f"overeenkomsten-{today_in_brussels().isoformat()}.csv", header, rows)
 
     # --- Pages beyond the change list -------------------------------------------------------

@@ -1,6 +1,9 @@
 """The agreement admin's actions (suspend, reactivate, end today) and the helpers every schools
 admin page shares: "today" in Brussels and CSV downloads a spreadsheet opens safely.
 
+Suspending and ending shut pupils out, so both first show a confirmation page naming the
+schools and how many pupils signed in through them in the last 30 days.
+
 Each action calls its ``schools.services`` write (which saves and logs) and adds what only
 the admin has: a history entry per agreement and a message to the staff member.
 """
@@ -12,12 +15,15 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from schools.access import BRUSSELS
 from schools.agreement_csv import guard
+from schools.dates import day_text
+from schools.impact import RECENT_DAYS, recent_signins
 from schools.models import Agreement
 from schools.services import agreements_end, agreements_reactivate, agreements_suspend
 
@@ -45,10 +51,42 @@ def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     return response
 
 
+def _confirmation(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset, *, action: str, title: str
+) -> TemplateResponse:
+    """The page before a suspension or an ending: which schools, how many pupils they let in
+    lately (a count from the snapshots, never who), and the buttons."""
+    agreements = list(queryset.select_related("school").order_by("school__instellingsnummer"))
+    schools = sorted({agreement.school for agreement in agreements}, key=str)
+    numbers = [school.instellingsnummer for school in schools]
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "title": title,
+        "action": action,
+        "agreements": agreements,
+        "schools": schools,
+        "today": day_text(today_in_brussels()),
+        "recent_days": RECENT_DAYS,
+        "recent_signins": recent_signins(numbers, now=timezone.now()),
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/schools/agreement/confirm_action.html", context)
+
+
 @admin.action(description=_("Geselecteerde overeenkomsten opschorten"), permissions=["change"])
-def suspend(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) -> None:
+def suspend(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset):
+    if "confirm" not in request.POST:
+        return _confirmation(
+            modeladmin,
+            request,
+            queryset,
+            action="suspend",
+            title=_("Overeenkomsten opschorten"),
+        )
     changed = agreements_suspend(agreements=queryset, actor=request.user)
     _changed(modeladmin, request, changed, "status")
+    return None
 
 
 @admin.action(description=_("Geselecteerde overeenkomsten heractiveren"), permissions=["change"])
@@ -61,7 +99,15 @@ def reactivate(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) -> 
     description=_("Geselecteerde overeenkomsten beëindigen: geldig tot en met vandaag"),
     permissions=["change"],
 )
-def end_today(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) -> None:
+def end_today(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset):
+    if "confirm" not in request.POST:
+        return _confirmation(
+            modeladmin,
+            request,
+            queryset,
+            action="end_today",
+            title=_("Overeenkomsten beëindigen"),
+        )
     changed = agreements_end(agreements=queryset, actor=request.user, on=today_in_brussels())
     _changed(modeladmin, request, changed, "valid_until")
     skipped = queryset.count() - len(changed)
@@ -72,6 +118,7 @@ def end_today(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) -> N
             % {"count": skipped},
             messages.WARNING,
         )
+    return None
 
 
 def _changed(

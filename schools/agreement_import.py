@@ -19,9 +19,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from schools.agreement_csv import AgreementRow, ImportProblem, parse_agreements_csv
+from schools.dates import day_text
 from schools.models import Agreement, School
 from schools.selectors import agreements_overlapping
 from schools.services import agreement_changed_log, change_item
+
+
+@dataclass(frozen=True)
+class ImportChange:
+    """One row that changes something, as the preview lists it (dates dd-mm-jjjj)."""
+
+    line: int
+    number: str
+    name: str
+    what: list[str]
 
 
 @dataclass
@@ -34,6 +45,8 @@ class ImportResult:
     unchanged: int = 0
     schools_created: int = 0
     applied: bool = False
+    # What will be (or was) created and changed, row by row; unchanged rows are left out.
+    changes: list[ImportChange] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -78,6 +91,7 @@ def agreements_import(
     except IntegrityError:
         # Someone changed the same schools at the same moment; the transaction rolled back.
         result.created = result.updated = result.unchanged = result.schools_created = 0
+        result.changes = []
         result.errors.append(
             ImportProblem(0, _("Tegelijk gewijzigd door iemand anders; er is niets veranderd."))
         )
@@ -94,6 +108,7 @@ def _plan(
     user_id = actor.pk if actor is not None else None
     plans = []
     for row in rows:
+        before = _before(row, schools, agreements)
         school, school_change, school_fields = _plan_school(row, schools)
         own = agreements.setdefault(row.number, [])
         agreement, agreement_change, agreement_fields = _plan_agreement(row, school, own, user_id)
@@ -101,8 +116,56 @@ def _plan(
             row, school, school_change, school_fields, agreement, agreement_change, agreement_fields
         )
         _count(plan, own, result)
+        _describe(plan, before, result)
         plans.append(plan)
     return plans
+
+
+_NEW = object()
+
+
+def _before(
+    row: AgreementRow, schools: dict[str, School], agreements: dict[str, list[Agreement]]
+) -> tuple[object, object]:
+    """The school's name and the agreement's end date before this row (``_NEW``: none yet)."""
+    school = schools.get(row.number)
+    agreement = next(
+        (a for a in agreements.get(row.number, []) if a.valid_from == row.valid_from), None
+    )
+    return (
+        school.name if school else _NEW,
+        agreement.valid_until if agreement else _NEW,
+    )
+
+
+def _describe(plan: _Plan, before: tuple[object, object], result: ImportResult) -> None:
+    old_name, old_until = before
+    what = []
+    if plan.school_change == "create":
+        what.append(_("nieuwe school"))
+    elif plan.school_change == "change":
+        what.append(
+            _("naam: “%(old)s” wordt “%(new)s”") % {"old": old_name, "new": plan.school.name}
+        )
+    if plan.agreement_change == "create":
+        what.append(
+            _("nieuwe overeenkomst van %(start)s tot en met %(until)s")
+            % {
+                "start": day_text(plan.row.valid_from),
+                "until": day_text(plan.row.valid_until, empty=_("onbepaald")),
+            }
+        )
+    elif plan.agreement_change == "change":
+        what.append(
+            _("overeenkomst vanaf %(start)s: einde %(old)s wordt %(new)s")
+            % {
+                "start": day_text(plan.row.valid_from),
+                "old": day_text(old_until, empty=_("onbepaald")),
+                "new": day_text(plan.row.valid_until, empty=_("onbepaald")),
+            }
+        )
+    if what:
+        result.changes.append(ImportChange(plan.row.line, plan.row.number, plan.school.name, what))
 
 
 def _existing(

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from schools.dates import day_text
 from schools.numbers import INSTELLINGSNUMMER_PATTERN, validate_instellingsnummer
 
 
@@ -139,9 +140,8 @@ class Agreement(models.Model):
         ]
 
     def __str__(self) -> str:
-        until = self.valid_until.isoformat() if self.valid_until else "…"
         number = self.school.instellingsnummer if self.school_id else "?"
-        return f"{number}: {self.valid_from.isoformat()} - {until}"
+        return f"{number}: {day_text(self.valid_from)} - {day_text(self.valid_until)}"
 
     def clean(self) -> None:
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
@@ -151,8 +151,8 @@ class Agreement(models.Model):
                         _("De einddatum (%(until)s) ligt vóór de begindatum (%(start)s)."),
                         code="ends_before_start",
                         params={
-                            "until": self.valid_until.isoformat(),
-                            "start": self.valid_from.isoformat(),
+                            "until": day_text(self.valid_until),
+                            "start": day_text(self.valid_from),
                         },
                     )
                 }

@@ -182,6 +182,30 @@ def agreements_expiring(*, on: dt.date, days: int = EXPIRING_WITHIN_DAYS) -> lis
     return expiring
 
 
+def school_states(numbers: Iterable[str], *, on: dt.date) -> dict[str, str]:
+    """Each school number's state on ``on``, as Support reads it beside a refusal.
+
+    A school is in force when one of its agreements is; otherwise suspended, not yet started
+    or expired when one of its agreements is (in that order); otherwise (no agreement, or a
+    number we do not know) without agreement. Two queries, whatever the count.
+    """
+    wanted = sorted(set(numbers))
+    agreements: dict[str, list[Agreement]] = {number: [] for number in wanted}
+    for agreement in Agreement.objects.filter(school__instellingsnummer__in=wanted).select_related(
+        "school"
+    ):
+        agreements[agreement.school.instellingsnummer].append(agreement)
+    states = {}
+    for number, own in agreements.items():
+        found = {agreement_state(agreement, on=on) for agreement in own}
+        if found & {State.IN_FORCE, State.EXPIRING}:
+            states[number] = State.IN_FORCE
+        else:
+            order = (State.SUSPENDED, State.NOT_STARTED, State.EXPIRED)
+            states[number] = next((state for state in order if state in found), State.NONE)
+    return states
+
+
 def school_names(numbers: list[str]) -> dict[str, str]:
     """The names of the schools we know among these instellingsnummers, by number."""
     schools = School.objects.filter(instellingsnummer__in=numbers)

@@ -223,3 +223,74 @@ def test_it_logs_every_register_change(client, dpo):
         "added",
     )
     assert PSEUDONYM not in str(entry.details)
+
+
+def test_it_lists_short_pseudonyms_and_explained_reasons(client, dpo):
+    """The list shows 12-character pseudonyms for actor and subject and the Dutch meaning of
+    a reason code; the entry's page shows them in full, with one "actie" row."""
+    entry = privacy.log(
+        "authz_fail",
+        actor=f"pupil:{PSEUDONYM}",
+        subject=PSEUDONYM,
+        outcome="failure",
+        reason="no_agreement",
+    )
+    listing = client.get(reverse(CHANGELIST)).content.decode()
+    assert f"pupil:{PSEUDONYM[:12]}…" in listing
+    assert PSEUDONYM not in listing
+    assert "geen enkele school heeft een overeenkomst" in listing
+    detail = client.get(reverse("admin:privacy_privacylogentry_change", args=[entry.pk]))
+    content = detail.content.decode()
+    assert PSEUDONYM in content
+    assert "(no_agreement)" in content and "(authz_fail)" in content
+    assert content.count("<label>Actie:</label>") == 1
+    assert "/history/" not in content
+
+
+def test_it_verifies_the_chain_for_the_dpo_and_logs_it(client, dpo):
+    """ "Keten controleren" walks the chain, shows the head hash and leaves an entry."""
+    before = PrivacyLogEntry.objects.count()  # creating the DPO's account may be logged too
+    entries = write(3)
+    response = client.post(reverse("admin:privacy_privacylogentry_verify"), follow=True)
+    content = response.content.decode()
+    assert f"De keten is in orde: {before + 3} regels gecontroleerd" in content
+    assert entries[-1].hash in content
+    logged = PrivacyLogEntry.objects.get(action="privacy_log_verified")
+    assert logged.actor == f"staff:{dpo.pk}"
+    assert logged.details["head_hash"] == entries[-1].hash
+    assert logged.details["entries"] == before + 3
+
+
+def test_it_refuses_the_chain_check_to_other_staff(client):
+    """Support may not run the verification: 403 and an authz_fail entry, no verification."""
+    roles_sync()
+    user = staff("support-fictief")
+    undertaking_signed(user)
+    user.groups.add(Group.objects.get(name="Support"))
+    client.force_login(user)
+    assert client.post(reverse("admin:privacy_privacylogentry_verify")).status_code == 403
+    assert not PrivacyLogEntry.objects.filter(action="privacy_log_verified").exists()
+    assert PrivacyLogEntry.objects.get(action="authz_fail").actor == f"staff:{user.pk}"
+
+
+def test_the_chain_check_starts_from_the_last_recorded_head(client, dpo):
+    """A second check verifies against the head the first recorded; a recorded head that is
+    no longer in the chain (a rewritten log) is reported as a break."""
+    write(2)
+    verify = reverse("admin:privacy_privacylogentry_verify")
+    client.post(verify)
+    first = PrivacyLogEntry.objects.filter(action="privacy_log_verified").get()
+    client.post(verify)
+    second = PrivacyLogEntry.objects.filter(action="privacy_log_verified").order_by("-sequence")[0]
+    assert second.outcome == "success"
+    assert second.details["since_sequence"] == first.details["head_sequence"]
+
+    privacy.log(
+        "privacy_log_verified",
+        actor="system",
+        details={"head_sequence": 2, "head_hash": "f" * 64},
+    )
+    response = client.post(verify, follow=True)
+    assert "De keten is gebroken" in response.content.decode()
+    last = PrivacyLogEntry.objects.filter(action="privacy_log_verified").order_by("-sequence")[0]
+    assert last.outcome == "failure"

@@ -130,12 +130,14 @@ def test_it_finds_only_by_post(support):
     assert support.get(reverse("admin:pupils_pupil_find"), {"key": new_key()}).status_code == 405
 
 
-def test_it_lets_the_dpo_export_a_pupil_as_json(dpo, pupil):
-    """The export holds the snapshot and aliases; it is logged as sensitive_export."""
-    response = dpo.post(
-        reverse("admin:pupils_pupil_changelist"),
-        {"action": "export_json", "_selected_action": [pupil.pk]},
-    )
+def test_it_lets_the_dpo_export_a_pupil_from_its_page_with_a_reference(dpo, pupil):
+    """The pupil's page has an export button; the export asks for the request's reference,
+    holds the snapshot and aliases, and is logged as sensitive_export with that reference."""
+    page = dpo.get(change_url(pupil)).content.decode()
+    export_url = reverse("admin:pupils_pupil_export", args=[pupil.pk])
+    assert export_url in page
+    assert "Referentie van het verzoek" in dpo.get(export_url).content.decode()
+    response = dpo.post(export_url, {"reference": "DPO-2026-014"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
     data = json.loads(response.content)
@@ -144,35 +146,72 @@ def test_it_lets_the_dpo_export_a_pupil_as_json(dpo, pupil):
     assert pseudonymize(pupil.claims.account_uuid) in data["account_aliases"]
     entry = PrivacyLogEntry.objects.get(action="sensitive_export")
     assert entry.subject == pupil.pseudonym
+    assert entry.details == {"reference": "DPO-2026-014"}
 
 
-def test_it_does_not_let_support_export(support, pupil):
-    """Support has no export action; posting it anyway exports nothing."""
-    response = support.post(
-        reverse("admin:pupils_pupil_changelist"),
-        {"action": "export_json", "_selected_action": [pupil.pk]},
-    )
-    assert not response.get("Content-Type", "").startswith("application/json")
+def test_it_exports_nothing_without_a_reference(dpo, pupil):
+    """No reference (or a key typed as one): the form again, nothing exported or logged."""
+    export_url = reverse("admin:pupils_pupil_export", args=[pupil.pk])
+    for reference in ("", new_key()):
+        response = dpo.post(export_url, {"reference": reference})
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/html")
     assert not PrivacyLogEntry.objects.filter(action="sensitive_export").exists()
 
 
+def test_it_does_not_let_support_export(support, pupil):
+    """Support sees no export button; posting anyway is refused and exports nothing."""
+    export_url = reverse("admin:pupils_pupil_export", args=[pupil.pk])
+    assert export_url not in support.get(change_url(pupil)).content.decode()
+    response = support.post(export_url, {"reference": "DPO-1"})
+    assert response.status_code == 403
+    assert not PrivacyLogEntry.objects.filter(action="sensitive_export").exists()
+
+
+def test_it_lists_what_an_erasure_removes(dpo, pupil):
+    """The confirmation names the pupil, snapshot, aliases, user and sessions."""
+    content = dpo.get(reverse("admin:pupils_pupil_erase", args=[pupil.pk])).content.decode()
+    assert pupil.pseudonym[:12] in content
+    assert "momentopname" in content
+    assert "2 account-aliassen" in content
+    assert pupil.user.get_username() in content
+    assert "sessies" in content
+    assert Pupil.objects.filter(pk=pupil.pk).exists()
+
+
 def test_it_lets_the_dpo_erase_a_pupil_with_its_user(dpo, pupil):
-    """Erasure deletes the pupil, its snapshot, aliases and user, and is logged."""
+    """Erasure deletes the pupil, its snapshot, aliases and user, is logged with the request's
+    reference, and lands back on the list with a message."""
     response = dpo.post(
+        reverse("admin:pupils_pupil_erase", args=[pupil.pk]), {"reference": "DPO-2026-015"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:pupils_pupil_changelist")
+    assert not Pupil.objects.exists()
+    assert not get_user_model().objects.filter(pk=pupil.user_id).exists()
+    entry = PrivacyLogEntry.objects.get(action="sensitive_delete")
+    assert entry.subject == pupil.pseudonym
+    assert entry.details == {"reference": "DPO-2026-015"}
+    listing = dpo.get(response["Location"]).content.decode()
+    assert "is gewist (verzoek DPO-2026-015)" in listing
+
+
+def test_it_has_no_bulk_erase(dpo, pupil):
+    """Neither the delete action on the list nor the admin's own delete page exists."""
+    listing = dpo.get(reverse("admin:pupils_pupil_changelist"))
+    assert "delete_selected" not in listing.content.decode()
+    dpo.post(
         reverse("admin:pupils_pupil_changelist"),
         {"action": "delete_selected", "_selected_action": [pupil.pk], "post": "yes"},
     )
-    assert response.status_code == 302
-    assert not Pupil.objects.exists()
-    assert not get_user_model().objects.filter(pk=pupil.user_id).exists()
-    assert PrivacyLogEntry.objects.get(action="sensitive_delete").subject == pupil.pseudonym
+    assert dpo.get(reverse("admin:pupils_pupil_delete", args=[pupil.pk])).status_code == 403
+    assert Pupil.objects.filter(pk=pupil.pk).exists()
 
 
-@pytest.mark.parametrize("how", ["action", "delete_view"])
-def test_it_leaves_no_admin_log_row_about_an_erased_pupil(dpo, pupil, how):
+def test_it_leaves_no_admin_log_row_about_an_erased_pupil(dpo, pupil):
     """Erasing writes no django_admin_log row (the privacy log has it, by pseudonym), and the
     rows an older version wrote about the pupil and its user go with the account."""
-    from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+    from django.contrib.admin.models import CHANGE, LogEntry
     from django.contrib.contenttypes.models import ContentType
 
     def about(obj, repr_):
@@ -186,24 +225,38 @@ def test_it_leaves_no_admin_log_row_about_an_erased_pupil(dpo, pupil, how):
 
     about(pupil, f"leerling {pupil.pseudonym[:12]}")
     about(pupil.user, pupil.user.username)
-    if how == "action":
-        dpo.post(
-            reverse("admin:pupils_pupil_changelist"),
-            {"action": "delete_selected", "_selected_action": [pupil.pk], "post": "yes"},
-        )
-    else:
-        dpo.post(reverse("admin:pupils_pupil_delete", args=[pupil.pk]), {"post": "yes"})
+    dpo.post(reverse("admin:pupils_pupil_erase", args=[pupil.pk]), {"reference": "DPO-2026-016"})
     assert not Pupil.objects.exists()
     assert not LogEntry.objects.filter(object_repr__contains=pupil.pseudonym[:12]).exists()
-    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
     assert not LogEntry.objects.exists()
 
 
 def test_it_does_not_let_support_erase(support, pupil):
-    """Support cannot delete pupils."""
-    response = support.post(reverse("admin:pupils_pupil_delete", args=[pupil.pk]), {"post": "yes"})
+    """Support cannot erase pupils."""
+    response = support.post(
+        reverse("admin:pupils_pupil_erase", args=[pupil.pk]), {"reference": "X-1"}
+    )
     assert response.status_code == 403
     assert Pupil.objects.filter(pk=pupil.pk).exists()
+
+
+def test_it_finds_a_pupil_by_public_id(support, pupil):
+    """The front end's public id, typed into the find form, leads to the pupil's page."""
+    response = support.post(reverse("admin:pupils_pupil_find"), {"key": str(pupil.public_id)})
+    assert response["Location"] == change_url(pupil)
+
+
+def test_it_finds_pupils_by_school(support, pupil):
+    """?q= with a school number lists the pupils enrolled there at their last login."""
+    other = pupil_record_login(
+        claims=leerid_claims(leer_id_uuid=new_key(), enrollments=("047001",)),
+        granted_schools={"047001"},
+    )
+    url = reverse("admin:pupils_pupil_changelist")
+    found = support.get(url, {"q": "12345"}).context["cl"].result_list
+    assert list(found) == [pupil]
+    found = support.get(url, {"q": "047001"}).context["cl"].result_list
+    assert list(found) == [other]
 
 
 def test_it_never_lets_a_pupil_into_the_admin(client, pupil):

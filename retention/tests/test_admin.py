@@ -83,3 +83,28 @@ def test_it_does_not_warn_while_retention_runs(client, dpo):
     )
     response = client.get("/admin/retention/retentionrun/")
     assert not list(response.context["messages"])
+
+
+def test_it_shows_runs_readably(client, dpo):
+    """Id, Brussels time, "nee" for a real run, one column per count, Dutch labels."""
+    from datetime import UTC, datetime
+
+    run = RetentionRun.objects.create(
+        started_at=datetime(2027, 6, 15, 4, 0, tzinfo=UTC),
+        finished_at=datetime(2027, 6, 15, 4, 1, tzinfo=UTC),
+        rules=["accounts", "snapshots"],
+        counts={"accounts": 3, "snapshots": 17},
+        status=RetentionRun.Status.SUCCESS,
+        trigger="command",
+    )
+    response = client.get("/admin/retention/retentionrun/")
+    content = response.content.decode()
+    assert "15-06-2027 06:00" in content  # 04:00 UTC is 06:00 in Brussels in summer
+    assert 'class="field-dry_run_label">nee<' in content
+    assert 'class="field-accounts">3<' in content
+    assert 'class="field-snapshots">17<' in content
+    assert 'class="field-privacy_log">-<' in content
+    assert "commando run_retention" in content
+    assert "icon-no" not in content
+    detail = client.get(f"/admin/retention/retentionrun/{run.pk}/change/").content.decode()
+    assert f"Run {run.pk} van 15-06-2027 06:00 (geslaagd)" in detail

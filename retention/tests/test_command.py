@@ -27,14 +27,18 @@ def _run(*args: str) -> str:
 
 
 def test_it_counts_without_deleting_with_dry_run():
-    """--dry-run prints what would go and deletes nothing."""
+    """--dry-run prints what the real run then deletes, and deletes nothing: the old
+    account's snapshot goes with the account, so the snapshot rule has one left to delete."""
     make_pupil(login_at=OLD_ACCOUNT)
     make_pupil(login_at=OLD_SNAPSHOT)
     out = _run("--dry-run", "--rule", "accounts", "--rule", "snapshots")
     assert "accounts: would delete 1" in out
-    assert "snapshots: would delete 2" in out
+    assert "snapshots: would delete 1" in out
     assert Pupil.objects.count() == 2
     assert RetentionRun.objects.get().dry_run
+    out = _run("--rule", "accounts", "--rule", "snapshots")
+    assert "accounts: deleted 1" in out
+    assert "snapshots: deleted 1" in out
 
 
 def test_it_applies_only_the_named_rule():

@@ -289,15 +289,45 @@ def test_it_counts_without_deleting_in_a_dry_run(clock):
 
     dry = services.retention_run(rules=BOTH, dry_run=True)
     assert dry.dry_run
-    assert dry.counts == {policy.ACCOUNTS: 2, policy.SNAPSHOTS: 5}
+    # The two old accounts' snapshots go with their accounts: not counted twice.
+    assert dry.counts == {policy.ACCOUNTS: 2, policy.SNAPSHOTS: 3}
     assert Pupil.objects.count() == 6
     assert IdentitySnapshot.objects.count() == 6
 
     real = services.retention_run(rules=BOTH)
-    # The accounts rule took two snapshots with it; three were left for the snapshot rule.
-    assert real.counts == {policy.ACCOUNTS: 2, policy.SNAPSHOTS: 3}
+    assert real.counts == dry.counts
     assert Pupil.objects.count() == 4
     assert IdentitySnapshot.objects.count() == 1
+
+
+def test_it_counts_in_a_dry_run_what_each_rule_alone_would_delete(clock):
+    """Without the accounts rule in the run, the snapshot rule would delete old accounts'
+    snapshots too, and the dry run says so."""
+    make_pupil(login_at=NOW - 3 * YEAR - SECOND)
+    make_pupil(login_at=NOW - YEAR - SECOND)
+    dry = services.retention_run(rules=[policy.SNAPSHOTS], dry_run=True)
+    real = services.retention_run(rules=[policy.SNAPSHOTS])
+    assert dry.counts == real.counts == {policy.SNAPSHOTS: 2}
+
+
+def test_it_predicts_every_rule_exactly_with_overlapping_rules():
+    """Accounts, snapshots and log entries that several rules reach (and a log entry older
+    than the one before it, from a clock step back): the dry run's counts are the real run's."""
+    start = datetime(2023, 1, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        privacy.log("authn_login_success", actor="system")
+        make_pupil(login_at=start)  # accounts rule (its snapshot goes with it)
+    with time_machine.travel(start + timedelta(days=600), tick=False):
+        privacy.log("authn_login_success", actor="system")  # young: stops the prune here
+        make_pupil(login_at=start + timedelta(days=600))  # snapshots rule only
+    with time_machine.travel(start + timedelta(days=1), tick=False):
+        privacy.log("authn_login_success", actor="system")  # old, but after a young one
+    with time_machine.travel(start + timedelta(days=1097), tick=False):
+        make_pupil(login_at=start + timedelta(days=1096))  # nothing
+        dry = services.retention_run(dry_run=True)
+        real = services.retention_run()
+    assert (dry.counts[policy.ACCOUNTS], dry.counts[policy.SNAPSHOTS]) == (1, 1)
+    assert real.counts == dry.counts
 
 
 def test_it_announces_each_rule_with_its_count_before_its_batches(clock):
@@ -346,9 +376,9 @@ def test_it_applies_every_rule_by_default():
     with time_machine.travel(start + timedelta(days=1097 + 31), tick=False):
         dry = services.retention_run(dry_run=True)
         run = services.retention_run()
-    assert dry.counts == {policy.ACCOUNTS: 1, policy.SNAPSHOTS: 1, policy.PRIVACY_LOG: 1}
     assert run.status == RetentionRun.Status.SUCCESS
     assert run.counts == {policy.ACCOUNTS: 1, policy.SNAPSHOTS: 0, policy.PRIVACY_LOG: 1}
+    assert dry.counts == run.counts
 
 
 class Killed(Exception):

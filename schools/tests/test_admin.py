@@ -144,7 +144,7 @@ def test_it_refuses_an_end_before_the_start(as_agreements):
         agreement_form(school, valid_from="2026-09-01", valid_until="2026-08-31"),
     )
     assert response.status_code == 200
-    assert "De einddatum (2026-08-31) ligt vóór de begindatum (2026-09-01)." in (
+    assert "De einddatum (31-08-2026) ligt vóór de begindatum (01-09-2026)." in (
         response.content.decode()
     )
     assert not Agreement.objects.exists()
@@ -225,15 +225,20 @@ def test_it_searches_schools_by_number_and_name(as_agreements, states):
 
 
 def test_it_exports_selected_agreements_as_csv(as_agreements, states):
-    """The export action gives a CSV the import reads back."""
+    """The export action gives a CSV the import reads back, with Dutch labels beside codes."""
     response = as_agreements.post(
         reverse("admin:schools_agreement_changelist"),
         {"action": "export_csv", "_selected_action": [states["100002"].pk, states["100004"].pk]},
     )
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "instellingsnummer;name;valid_from;valid_until;status;contract_reference"
-    assert lines[1].startswith(f"100002;Testschool 100002;{days(-100)};{days(10)};active")
+    assert lines[0] == (
+        "instellingsnummer;name;valid_from;valid_until;status;status_omschrijving;"
+        "toestand_vandaag;contract_reference"
+    )
+    assert lines[1].startswith(
+        f"100002;Testschool 100002;{days(-100)};{days(10)};active;actief;loopt af binnen 30 dagen"
+    )
     assert len(lines) == 3
     # What the export writes, the import reads back without changing anything.
     result = agreements_import(file=response.content, actor=None)
@@ -267,9 +272,12 @@ def test_it_exports_schools_with_formulas_made_harmless(as_agreements, states):
         {"action": "export_csv", "_selected_action": ids},
     )
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "instellingsnummer;name;town;education_level;in_force_today"
-    assert lines[1] == "100001;'=HYPERLINK(1);;;1"
-    assert lines[2] == "100003;Testschool 100003;;;0"
+    assert lines[0] == (
+        "instellingsnummer;name;town;education_level;onderwijsniveau;in_force_today;"
+        "van_kracht_vandaag"
+    )
+    assert lines[1] == "100001;'=HYPERLINK(1);;;;1;ja"
+    assert lines[2] == "100003;Testschool 100003;;;;0;nee"
 
 
 def test_it_warns_about_overlaps_on_the_school_page(as_agreements):
@@ -279,7 +287,7 @@ def test_it_warns_about_overlaps_on_the_school_page(as_agreements):
     make_agreement(school, dt.date(2027, 6, 1))
     make_agreement(make_school("047001", "Andere"), dt.date(2026, 9, 1))
     response = as_agreements.get(reverse("admin:schools_school_change", args=[school.pk]))
-    assert "overlapt met 012345: 2027-06-01" in response.content.decode()
+    assert "overlapt met 012345: 01-06-2027" in response.content.decode()
 
 
 def test_it_hides_schools_from_support(client, support_staff):
@@ -305,7 +313,7 @@ def test_it_suspends_with_an_action_and_logs_it(as_agreements, states, agreement
     agreement = states["100001"]
     as_agreements.post(
         reverse("admin:schools_agreement_changelist"),
-        {"action": "suspend", "_selected_action": [agreement.pk]},
+        {"action": "suspend", "_selected_action": [agreement.pk], "confirm": "yes"},
     )
     agreement.refresh_from_db()
     assert agreement.status == "suspended"
@@ -317,12 +325,29 @@ def test_it_suspends_with_an_action_and_logs_it(as_agreements, states, agreement
     assert LogEntry.objects.filter(object_id=str(agreement.pk)).exists()
 
 
+@pytest.mark.parametrize("action", ["suspend", "end_today"])
+def test_it_asks_before_suspending_or_ending(as_agreements, states, action):
+    """Suspend and end first show a page naming the schools; nothing changes until confirmed."""
+    agreement = states["100001"]
+    response = as_agreements.post(
+        reverse("admin:schools_agreement_changelist"),
+        {"action": action, "_selected_action": [agreement.pk]},
+    )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert f"100001 {agreement.school.name}" in content
+    assert 'name="confirm"' in content
+    agreement.refresh_from_db()
+    assert agreement.status == "active" and agreement.valid_until == states["100001"].valid_until
+    assert not agreement_log_entries()
+
+
 def test_it_ends_agreements_today_with_an_action(as_agreements, states):
     """Ending sets valid_until to today for running agreements and leaves the others alone."""
     running, future = states["100001"], states["100004"]
     response = as_agreements.post(
         reverse("admin:schools_agreement_changelist"),
-        {"action": "end_today", "_selected_action": [running.pk, future.pk]},
+        {"action": "end_today", "_selected_action": [running.pk, future.pk], "confirm": "yes"},
         follow=True,
     )
     running.refresh_from_db()
@@ -414,6 +439,36 @@ def test_it_checks_then_imports_an_upload(as_agreements):
     response = as_agreements.post(url, {"confirm": "1"})
     assert response.context["result"].applied
     assert School.objects.get().instellingsnummer == "012345"
+
+
+def test_it_previews_what_an_upload_creates_and_changes(as_agreements):
+    """The check lists each row that changes something: new schools and agreements, renamed
+    schools, moved end dates, with dates as dd-mm-jjjj; unchanged rows are left out."""
+    school = make_school("012345", "Oude Naam")
+    make_agreement(school, dt.date(2026, 9, 1), dt.date(2027, 6, 30))
+    make_agreement(make_school("047001", "Testschool Gelijk"), dt.date(2026, 9, 1))
+    csv = (
+        b"instellingsnummer;name;valid_from;valid_until\r\n"
+        b"012345;Nieuwe Naam;2026-09-01;2028-06-30\r\n"
+        b"031009;Testschool Nieuw;2026-09-01;\r\n"
+        b"047001;Testschool Gelijk;2026-09-01;\r\n"
+    )
+    response = as_agreements.post(
+        reverse("admin:schools_agreement_import"), {"file": SimpleUploadedFile("s.csv", csv)}
+    )
+    changes = response.context["result"].changes
+    assert [(c.line, c.number) for c in changes] == [(2, "012345"), (3, "031009")]
+    assert changes[0].what == [
+        "naam: “Oude Naam” wordt “Nieuwe Naam”",
+        "overeenkomst vanaf 01-09-2026: einde 30-06-2027 wordt 30-06-2028",
+    ]
+    assert changes[1].what == [
+        "nieuwe school",
+        "nieuwe overeenkomst van 01-09-2026 tot en met onbepaald",
+    ]
+    assert "einde 30-06-2027 wordt 30-06-2028" in response.content.decode()
+    school.refresh_from_db()
+    assert school.name == "Oude Naam"
 
 
 def test_it_shows_every_bad_line_of_an_upload(as_agreements):

@@ -71,7 +71,9 @@ def test_the_dpo_opens_the_dashboard_and_finds_each_chart(seeded, wide_page, scr
         assert svg.get_attribute("role") == "img"
         assert page.locator(f"#{chart}-title").count() == 1
         box = svg.bounding_box()
-        assert box["width"] > 300 and box["height"] > 40, chart
+        # Two charts a row without the admin's app sidebar (issue 13): the one-bar breaches
+        # chart is then 40 px high, scaled from its viewBox; a collapsed chart would be ~0.
+        assert box["width"] > 300 and box["height"] > 30, chart
     assert page.get_by_role("img", name="Overeenkomsten die binnen 30 dagen aflopen").is_visible()
     # Its stylesheet applies under the Content-Security-Policy; nothing was blocked.
     border = page.evaluate("getComputedStyle(document.querySelector('.dpo-panel')).borderTopStyle")

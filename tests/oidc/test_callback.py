@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from unittest import mock
 
@@ -179,6 +180,23 @@ def test_it_refuses_a_pupil_whose_school_has_no_agreement(client, op, demo_schoo
     assert page.status_code == 403
     assert "werkt (nog) niet met i-Learn" in page.content.decode()
     assert Pupil.objects.count() == 0
+
+
+def test_it_shows_a_short_reference_of_the_refusal_for_support(client, op, demo_schools):
+    """The refusal page shows a short reference naming the refusal's privacy-log entry, which
+    records the schools involved; no request id, no key."""
+    from ilearn_auth.refusal_reference import sequence_from
+    from privacy.models import PrivacyLogEntry
+
+    op.claims = pupil_claims(ov_inschrijvingen=["031004"])
+    page = client.get(login(client, op)["Location"])
+    content = page.content.decode()
+    reference = re.search(r'<strong class="reference">([0-9A-Z-]+)</strong>', content).group(1)
+    entry = PrivacyLogEntry.objects.get(sequence=sequence_from(reference))
+    assert (entry.action, entry.reason) == ("authz_fail", "no_agreement")
+    assert entry.details["schools"] == ["031004"]
+    assert entry.request_id not in content
+    assert len(reference) <= 8
 
 
 def test_it_shows_the_refusal_in_english_on_request(client, op, demo_schools):
