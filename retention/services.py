@@ -94,27 +94,8 @@ def retention_run(
         current = ""
         try:
             for current in names:
-                if dry_run:
-                    run.counts[current] = _dry_count(current, earlier=names[: names.index(current)])
-                    if expected is not None:
-                        expected(current, run.counts[current])
-                else:
-                    if expected is not None:
-                        # Earlier rules have already run: a plain count is exact here.
-                        expected(current, PURGES[current](dry_run=True))
-                    done_before = dict(run.counts)
-
-                    def saved(rule: str, rows: int) -> None:
-                        # Saved in every batch's own transaction, so a run killed mid-rule shows
-                        # exactly what it deleted (and the next run logs it as interrupted).
-                        if rows:
-                            run.counts[rule] = run.counts.get(rule, 0) + rows
-                            RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
-
-                    count = PURGES[current](progress=progress, record=saved)
-                    run.counts = {**done_before, current: count}
-                RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
-                logger.info("retention rule %s: %s rows", current, run.counts[current])
+                earlier = names[: names.index(current)]
+                _apply_rule(run, current, earlier, dry_run, progress=progress, expected=expected)
         except Exception as exc:
             run.status = RetentionRun.Status.FAILED
             run.error = f"{current}: {type(exc).__name__}"[:200]
@@ -124,6 +105,39 @@ def retention_run(
         run.status = RetentionRun.Status.SUCCESS
         _finish(run)
         return run
+
+
+def _apply_rule(
+    run: RetentionRun,
+    rule: str,
+    earlier: list[str],
+    dry_run: bool,
+    *,
+    progress: Progress | None,
+    expected: Expected | None,
+) -> None:
+    """One rule of a run: counted (dry run) or applied, the run's counts saved as it goes."""
+    if dry_run:
+        run.counts[rule] = _dry_count(rule, earlier=earlier)
+        if expected is not None:
+            expected(rule, run.counts[rule])
+    else:
+        if expected is not None:
+            # Earlier rules have already run: a plain count is exact here.
+            expected(rule, PURGES[rule](dry_run=True))
+        done_before = dict(run.counts)
+
+        def saved(name: str, rows: int) -> None:
+            # Saved in every batch's own transaction, so a run killed mid-rule shows
+            # exactly what it deleted (and the next run logs it as interrupted).
+            if rows:
+                run.counts[name] = run.counts.get(name, 0) + rows
+                RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
+
+        count = PURGES[rule](progress=progress, record=saved)
+        run.counts = {**done_before, rule: count}
+    RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
+    logger.info("retention rule %s: %s rows", rule, run.counts[rule])
 
 
 def _dry_count(rule: str, *, earlier: list[str]) -> int:
@@ -287,24 +301,12 @@ def account_purge_inactive(
     size = batch_size or policy.batch_size()
     scan = scan_size or settings.RETENTION_SCAN_SIZE
     statements = user_cascade_statements()
-    table, pk, moment = _names(Pupil, "last_login_at")
-    user_column = connection.ops.quote_name(Pupil._meta.get_field("user").column)
-    public_id = connection.ops.quote_name(Pupil._meta.get_field("public_id").column)
     when = _db_datetime(cutoff)
     low, total = None, 0
     while True:
         started = time.monotonic()
         with transaction.atomic(), connection.cursor() as cursor:
-            high = _range_end(cursor, table, pk, low, scan)
-            in_range, params = _range(pk, low, high)
-            cursor.execute(
-                f"SELECT {pk}, {user_column}, {public_id} FROM {table} "  # noqa: S608
-                f"WHERE {moment} < %s{in_range} ORDER BY {pk} LIMIT %s{_skip_locked()}",
-                [when, *params, size],
-            )
-            rows = cursor.fetchall()
-            if rows:
-                _delete_pupils(cursor, rows, statements)
+            rows, high = _account_batch(cursor, low, scan, size, when, statements)
             if record is not None:
                 record(policy.ACCOUNTS, len(rows))
         total += len(rows)
@@ -318,6 +320,27 @@ def account_purge_inactive(
             low = high
     _clear_expired_sessions()
     return total
+
+
+def _account_batch(
+    cursor, low, scan: int, size: int, when, statements: list[str]
+) -> tuple[list[tuple], object]:
+    """The expired pupils (at most ``size``) among the ``scan`` keys after ``low``, deleted;
+    returns them and the end of the range looked at (None: the table's end)."""
+    table, pk, moment = _names(Pupil, "last_login_at")
+    user_column = connection.ops.quote_name(Pupil._meta.get_field("user").column)
+    public_id = connection.ops.quote_name(Pupil._meta.get_field("public_id").column)
+    high = _range_end(cursor, table, pk, low, scan)
+    in_range, params = _range(pk, low, high)
+    cursor.execute(
+        f"SELECT {pk}, {user_column}, {public_id} FROM {table} "  # noqa: S608
+        f"WHERE {moment} < %s{in_range} ORDER BY {pk} LIMIT %s{_skip_locked()}",
+        [when, *params, size],
+    )
+    rows = cursor.fetchall()
+    if rows:
+        _delete_pupils(cursor, rows, statements)
+    return rows, high
 
 
 def _delete_pupils(cursor, rows: list[tuple], statements: list[str]) -> None:
