@@ -119,6 +119,8 @@ def _every_change_list_fits(page, base: str, screenshots, role: str) -> int:
 
 
 def test_three_roles_do_their_everyday_work(site, browser, screenshots):
+    # One piece: each numbered step works on what the one before left behind (the suspended
+    # school, the refusal's reference, the pupil found, then erased), as the module says.
     base = site.url
     retention_run(dry_run=True, trigger="command")
 
