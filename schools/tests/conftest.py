@@ -57,3 +57,21 @@ def agreement_log_entries():
     from privacy.models import PrivacyLogEntry
 
     return list(PrivacyLogEntry.objects.filter(action="agreement_changed").order_by("sequence"))
+
+
+def agreement_form(school: School, **overrides) -> dict:
+    data = {
+        "school": school.pk,
+        "valid_from": "2026-09-01",
+        "valid_until": "",
+        "status": "active",
+        "contract_reference": "REF-1",
+        "notes": "",
+    }
+    return {**data, **overrides}
+
+
+@pytest.fixture
+def as_agreements(client, agreements_staff):
+    client.force_login(agreements_staff)
+    return client
