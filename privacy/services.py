@@ -1,7 +1,7 @@
 """Writing the privacy log and reading its head.
 
 With ``PRIVACY_LOG_SEALER`` (PostgreSQL), a write is one INSERT into ``privacy_log_pending``
-and ``privacy_log_seal`` chains pending entries later (migration 0009). Without it:
+and ``privacy_log_seal`` chains pending entries later (migrations 0010, 0011). Without it:
 
 Concurrency: on PostgreSQL every writer calls ``privacy_log_append`` (migration 0009), which
 takes one transaction-scoped advisory lock, reads the head and inserts the next entry, inside
@@ -40,6 +40,7 @@ _ACTOR = re.compile(r"^(system|staff:[0-9]{1,18}|pupil:[0-9a-f]{64})$")
 _SUBJECT = re.compile(r"^([0-9a-f]{64}|[a-z][a-z_]{0,30}:[A-Za-z0-9_.:-]{1,64})?$")
 _REASON = re.compile(r"^[a-z0-9_]{0,64}$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{0,64}$")
+_OUTCOMES = frozenset(PrivacyLogEntry.Outcome.values)
 # Values that are or may hide a raw LeerID key, a token or a secret.
 _FORBIDDEN_VALUE = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -176,28 +177,17 @@ def _append_in_postgresql(entry: PrivacyLogEntry) -> None:
 
 
 def _append_pending(entry: PrivacyLogEntry) -> None:
-    """One INSERT, durable at commit; ``privacy_log_seal`` gives it a number and a hash later.
+    """One INSERT of one value, durable at commit; ``privacy_log_seal`` numbers and hashes it.
 
     No lock: concurrent writers' commits share WAL flushes instead of queueing for a lock held
-    across each other's. The entry returned has no sequence or hash yet.
+    across each other's. The value is the encoding after the sequence number, exactly what
+    will be hashed; the sealer derives the stored columns from it (migration 0011). The entry
+    returned has no sequence or hash yet.
     """
-    text = _text_fields(entry)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO privacy_log_pending (created_at, period, actor, action, subject, failed,"
-            " reason, request_id, details, rest) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                entry.created_at,
-                storage.period_of(entry.created_at),
-                entry.actor,
-                entry.action,
-                entry.subject,
-                entry.outcome == PrivacyLogEntry.Outcome.FAILURE,
-                entry.reason,
-                storage.request_id_bytes(entry.request_id),
-                storage.details_text(text["details"]),
-                chain.encode_rest(text),
-            ],
+            "INSERT INTO privacy_log_pending (rest) VALUES (%s)",
+            [chain.encode_rest(_text_fields(entry))],
         )
 
 
@@ -291,7 +281,7 @@ def _validate(*, action: str, actor: str, subject: str, outcome: str, reason: st
         raise PrivacyLogError('actor must be "system", "staff:<pk>" or "pupil:<pseudonym>".')
     if not _SUBJECT.match(subject) or _FORBIDDEN_VALUE.search(subject):
         raise PrivacyLogError('subject must be a pseudonym, "" or a key such as "school:012345".')
-    if outcome not in PrivacyLogEntry.Outcome.values:
+    if outcome not in _OUTCOMES:
         raise PrivacyLogError('outcome must be "success" or "failure".')
     if not _REASON.match(reason):
         raise PrivacyLogError("reason must be a short snake_case code.")

@@ -134,3 +134,80 @@ def test_it_leaves_an_entry_committed_late_for_the_next_round(sealer):
     assert details[1:] == [{"fast": True}, {"slow": True}]
     assert privacy_log_verify().ok
     assert connection.vendor == "postgresql"
+
+
+VARIED = [
+    # actor, action, subject, outcome, reason, request id, details
+    (f"pupil:{PSEUDONYM}", "authn_login_success", PSEUDONYM, "success", "", "ab" * 16, {}),
+    ("system", "authn_login_fail", "", "failure", "state_expired", "", {"step": "callback"}),
+    ("staff:3", "sensitive_read", PSEUDONYM, "success", "", "abcdefghijklmnop", {"n": 1}),
+    ("staff:3", "agreement_changed", "school:012345", "success", "", "req-1", {"to": "a|b é"}),
+    (f"pupil:{'e' * 64}", "authz_fail", PSEUDONYM, "failure", "not_enrolled", "AB" * 16, {}),
+]
+
+
+def test_it_stores_what_the_direct_path_stores(sealer, settings):
+    """The sealer derives the stored columns from the encoding: the same as chaining at once.
+
+    Kinds that take a special path: a pupil acting on their own entry (actor 0), no subject,
+    hex and other request ids (16 characters get a NUL), details with a "|" and non-ASCII, empty
+    details, failures with a reason.
+    """
+    stored = {}
+    for sealed in (True, False):
+        settings.PRIVACY_LOG_SEALER = sealed
+        written = [
+            privacy.log(
+                action,
+                actor=actor,
+                subject=subject,
+                outcome=outcome,
+                reason=reason,
+                request_id=request_id,
+                details=details,
+            )
+            for actor, action, subject, outcome, reason, request_id, details in VARIED
+        ]
+        privacy_log_seal()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT created_at, actor_id, subject_id, action_id, period, failed, reason,"
+                " request_id, details FROM privacy_log ORDER BY sequence DESC LIMIT %s",
+                [len(VARIED)],
+            )
+            rows = cursor.fetchall()[::-1]
+        assert [row[0] for row in rows] == [entry.created_at for entry in written]
+        stored[sealed] = [(*row[1:7], bytes(row[7]), row[8]) for row in rows]
+    assert stored[True] == stored[False]
+    assert stored[True][0][0] == 0  # the pupil about whom the entry is
+    assert stored[True][2][6] == b"abcdefghijklmnop\0"
+    views = PrivacyLogEntry.objects.order_by("sequence")
+    expected = [(*row[:4], row[4], row[5], row[6]) for row in VARIED]
+    for half in (views[: len(VARIED)], views[len(VARIED) :]):
+        assert [
+            (e.actor, e.action, e.subject, e.outcome, e.reason, e.request_id, e.details)
+            for e in half
+        ] == expected
+    assert privacy_log_verify().ok
+
+
+def test_it_files_entries_under_their_month_across_a_boundary(sealer):
+    """The month comes from the encoding's UTC time; a late-committed older entry keeps the
+    newer month (a partition holds one run of sequence numbers)."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    for moment in ("2026-10-31T23:59:59.999999", "2026-11-01T00:00:00", "2026-10-15T12:00:00"):
+        with time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=UTC), tick=False):
+            write(1)
+    assert privacy_log_seal() == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT period, tableoid::regclass::text FROM privacy_log ORDER BY sequence")
+        filed = cursor.fetchall()
+    assert filed == [
+        (321, "privacy_log_2026_10"),
+        (322, "privacy_log_2026_11"),
+        (322, "privacy_log_2026_11"),
+    ]
+    assert privacy_log_verify().ok
