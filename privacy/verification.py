@@ -193,7 +193,8 @@ def _walk_parallel(
     start: Head, last: int, expect: str | None, chunk_size: int, workers: int, snapshot_id: str
 ) -> Range:
     """Ranges of about ``chunk_size * 20`` entries, handed to ``workers`` spawned processes."""
-    step = max(chunk_size * 20, (last - start.sequence) // (workers * 8) + 1)
+    # Many ranges per worker: the last one to finish leaves the other cores idle meanwhile.
+    step = max(chunk_size * 20, (last - start.sequence) // (workers * 32) + 1)
     bounds = [(a, min(a + step, last)) for a in range(start.sequence, last, step)]
     first_hashes = {start.sequence: start.hash}
     jobs = [(snapshot_id, a, b, first_hashes.get(a), expect, chunk_size) for a, b in bounds]
@@ -219,7 +220,20 @@ def walk_range(job: tuple) -> Range:
         start_hash = first_hash or verification_walk.stored_hash(after)
         if start_hash is None:
             return verification_walk.failed(0, "", after, "missing", "sequence number absent")
-        return verification_walk.walk(Head(after, start_hash), last, expect, chunk_size)
+        return verification_walk.walk(
+            Head(after, start_hash), last, expect, chunk_size, _worker_texts(snapshot_id)
+        )
+
+
+_worker_cache: dict[str, verification_walk.Texts] = {}
+
+
+def _worker_texts(snapshot_id: str) -> verification_walk.Texts:
+    """One worker's dictionary values, kept across its ranges of one snapshot only."""
+    if snapshot_id not in _worker_cache:
+        _worker_cache.clear()
+        _worker_cache[snapshot_id] = verification_walk.Texts()
+    return _worker_cache[snapshot_id]
 
 
 # --- Where the chain starts, and where it ends ---------------------------------------------------

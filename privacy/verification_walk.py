@@ -62,9 +62,15 @@ class Range:
     saw_expected: bool
 
 
-def walk(start: Head, last: int, expect: str | None, chunk_size: int) -> Range:
-    """Check entries ``start.sequence + 1 .. last``, the first linking to ``start.hash``."""
-    texts = _Texts()
+def walk(
+    start: Head, last: int, expect: str | None, chunk_size: int, texts: Texts | None = None
+) -> Range:
+    """Check entries ``start.sequence + 1 .. last``, the first linking to ``start.hash``.
+
+    ``texts``: dictionary values already read in this snapshot (a parallel worker walks several
+    ranges and keeps them between ranges; the dictionary is append-only).
+    """
+    texts = Texts() if texts is None else texts
     expected, prev, prev_prev = start.sequence + 1, start.hash, None
     count, saw_expected = 0, expect == start.hash
     for page in _pages(start.sequence, last, chunk_size, texts):
@@ -103,7 +109,7 @@ def failed(count: int, prev: str, sequence: int, kind: Kind, detail: str) -> Ran
     return Range(count, Head(sequence - 1, prev), Problem(sequence, kind, detail), False)
 
 
-def _pages(after: int, last: int, chunk_size: int, texts: _Texts) -> Iterator[list[dict]]:
+def _pages(after: int, last: int, chunk_size: int, texts: Texts) -> Iterator[list[dict]]:
     """Pages of consecutive sequence numbers, each row as text by ``chain.FIELDS`` name."""
     while after < last:
         upto = min(after + chunk_size, last)
@@ -126,7 +132,7 @@ def _pages(after: int, last: int, chunk_size: int, texts: _Texts) -> Iterator[li
         after = upto
 
 
-def _as_text(row: dict, texts: _Texts) -> dict:
+def _as_text(row: dict, texts: Texts) -> dict:
     subject = texts[row["subject_id"]]
     actor_id = row["actor_id"]
     return {
@@ -143,7 +149,7 @@ def _as_text(row: dict, texts: _Texts) -> dict:
     }
 
 
-class _Texts(dict):
+class Texts(dict):
     """Dictionary values by id, loaded a page at a time; emptied now and then (flat memory)."""
 
     def load(self, ids: set[int]) -> None:
