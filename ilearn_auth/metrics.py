@@ -97,6 +97,7 @@ class StateCollector:
     def collect(self) -> Iterator[GaugeMetricFamily]:
         yield from self._retention()
         yield from self._verification()
+        yield from self._sealer()
 
     def _retention(self) -> Iterator[GaugeMetricFamily]:
         from retention.models import RetentionRun
@@ -156,6 +157,25 @@ class StateCollector:
             "ilearn_privacy_log_verified_entries",
             "Entries the last verification walked.",
             value=float(last["entries"]),
+        )
+
+    def _sealer(self) -> Iterator[GaugeMetricFamily]:
+        from privacy.selectors import privacy_log_pending_state
+
+        try:
+            count, oldest = privacy_log_pending_state()
+        except DatabaseError:
+            return  # the retention query has reported the database down already
+        yield GaugeMetricFamily(
+            "ilearn_privacy_log_pending_entries",
+            "Privacy-log entries written and durable but not yet sealed into the chain.",
+            value=float(count),
+        )
+        age = 0.0 if oldest is None else max(0.0, time.time() - oldest.timestamp())
+        yield GaugeMetricFamily(
+            "ilearn_privacy_log_oldest_pending_age_seconds",
+            "How long the oldest unsealed entry has waited (0 when none waits).",
+            value=age,
         )
 
 

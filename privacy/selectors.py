@@ -14,7 +14,9 @@ from django.db.models.fields.json import KeyTextTransform
 
 from privacy import storage
 from privacy.models import PrivacyLogEntry
-from privacy.services import Head
+from privacy.services import Head, privacy_log_pending_state
+
+__all__ = ["privacy_log_pending_state"]  # re-exported: the sealer's lag, read by /metrics
 
 
 def privacy_log_count_prunable(*, older_than: datetime) -> int:

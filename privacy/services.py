@@ -211,11 +211,26 @@ def privacy_log_seal(*, batch_size: int = 5_000) -> int:
 
 def privacy_log_pending_count() -> int:
     """Entries written but not yet sealed (0 without the sealer)."""
+    return privacy_log_pending_state()[0]
+
+
+def privacy_log_pending_state() -> tuple[int, datetime | None]:
+    """Entries written but not yet sealed, and when the oldest of them was written.
+
+    The sealer's lag, for ``/metrics``: a sealer that stopped shows as an oldest pending entry
+    growing older (entries are durable meanwhile; they are just not in the chain yet).
+    """
     if connection.vendor != "postgresql":
-        return 0
+        return 0, None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM privacy_log_pending")
-        return cursor.fetchone()[0]
+        # The encoding starts with |<created_at>|: 27 characters of UTC time.
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM privacy_log_pending),"
+            " (SELECT substr(rest, 2, 27)::timestamptz FROM privacy_log_pending"
+            "  ORDER BY id LIMIT 1)"
+        )
+        count, oldest = cursor.fetchone()
+    return count, oldest
 
 
 def _append_in_python(entry: PrivacyLogEntry) -> None:

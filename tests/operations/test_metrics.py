@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.db import connection
 from django.utils import timezone
 
 import privacy
@@ -86,3 +89,24 @@ def test_a_failed_callback_is_counted_with_its_reason_and_timed(client, allowed)
     body = client.get("/metrics").content.decode()
     assert 'ilearn_logins_total{outcome="broken",reason="state_missing"}' in body
     assert "ilearn_login_callback_seconds_count" in body
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the sealer is PostgreSQL's (set DATABASE_URL)"
+)
+def test_it_reports_how_far_the_sealer_lags(client, allowed, settings):
+    """Entries written but not sealed: how many, and how long the oldest has waited."""
+    from privacy.services import privacy_log_seal
+
+    settings.PRIVACY_LOG_SEALER = True
+    with time_machine.travel(timezone.now() - timedelta(minutes=5), tick=False):
+        privacy.log("authn_logout", actor="system")
+    privacy.log("authn_logout", actor="system")
+    body = client.get("/metrics").content.decode()
+    assert "ilearn_privacy_log_pending_entries 2.0" in body
+    age = float(re.search(r"^ilearn_privacy_log_oldest_pending_age_seconds (\S+)$", body, re.M)[1])
+    assert 299 <= age < 400
+    privacy_log_seal()
+    body = client.get("/metrics").content.decode()
+    assert "ilearn_privacy_log_pending_entries 0.0" in body
+    assert "ilearn_privacy_log_oldest_pending_age_seconds 0.0" in body
