@@ -211,3 +211,44 @@ def test_it_files_entries_under_their_month_across_a_boundary(sealer):
         (322, "privacy_log_2026_11"),
     ]
     assert privacy_log_verify().ok
+
+
+def test_it_seals_what_a_writer_of_the_previous_release_sent(sealer):
+    """During a rolling deploy an old web process still fills every pending column (0010)."""
+    from datetime import UTC, datetime
+
+    from privacy import chain, storage
+
+    now = datetime.now(UTC)
+    text = {
+        "created_at": chain.timestamp(now),
+        "actor": "system",
+        "action": "authn_logout",
+        "subject": "",
+        "outcome": "success",
+        "reason": "",
+        "request_id": "",
+        "details": '{"release":"previous"}',
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO privacy_log_pending (created_at, period, actor, action, subject, failed,"
+            " reason, request_id, details, rest) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                now,
+                storage.period_of(now),
+                "system",
+                "authn_logout",
+                "",
+                False,
+                "",
+                b"",
+                text["details"],
+                chain.encode_rest(text),
+            ],
+        )
+    write(1)
+    assert privacy_log_seal() == 2
+    first = PrivacyLogEntry.objects.order_by("sequence").first()
+    assert (first.actor, first.details) == ("system", {"release": "previous"})
+    assert privacy_log_verify().ok
