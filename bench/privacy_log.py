@@ -810,25 +810,12 @@ def _print_prune(months: int) -> None:
             raise Rollback
     except Rollback:
         pass
-    from privacy import pruning
-
-    # The detached table is dropped after the log's locks are released: time that part apart.
-    drop_detached, dropping = pruning._drop_detached, []
-
-    def timed_drop() -> None:
-        begun = time.perf_counter()
-        drop_detached()
-        dropping.append(time.perf_counter() - begun)
-
-    pruning._drop_detached = timed_drop
     started = time.perf_counter()
     removed = privacy_log_prune(older_than=older_than)
     dropped = time.perf_counter() - started
-    pruning._drop_detached = drop_detached
     print(
         f"prune one month of {months} ({rows:,} entries): DELETE {deleted:.2f} s (rolled back), "
-        f"prune {dropped:.3f} s ({removed:,} removed): ratio {dropped / deleted:.3f}; of which "
-        f"the drop of the detached table, after the locks: {sum(dropping):.3f} s"
+        f"partition drop {dropped:.3f} s ({removed:,} removed): ratio {dropped / deleted:.3f}"
     )
 
 

@@ -6,33 +6,27 @@ hash of the last removed entry) under the transaction-local flag the append-only
 through with, removes the entries, and writes a ``privacy_log_prune`` entry carrying that
 checkpoint, so a forged checkpoint stands out.
 
-- PostgreSQL: whole monthly partitions go, one per step: a partition goes when every entry it
-  holds is older than ``older_than`` (its month, and any entry filed under it, ended before),
-  so entries go up to a month later than their day and a prune costs the same whatever the
-  table's size. The partition holding the head stays (the next entry is filed under it). The
-  step detaches the partition (the entries leave the log at that commit) and then drops the
-  detached table in a transaction of its own: removing its files takes time that grows with
-  its size (a synchronous TRIM on some disks), and the log's lock and the head lock need not be
-  held meanwhile. A table left detached by a crash in between is dropped by the next prune.
-  The detach waits at most ``lock_timeout`` for readers (a verification holds its snapshot):
-  on a timeout the step fails and the next run tries again.
+- PostgreSQL: whole monthly partitions are dropped, one per step: a partition goes when every
+  entry it holds is older than ``older_than`` (its month, and any entry filed under it, ended
+  before), so entries go up to a month later than their day and a prune costs the same whatever
+  the table's size. The partition holding the head stays (the next entry is filed under it).
+  The drop waits at most ``lock_timeout`` for readers (a verification holds its snapshot): on a
+  timeout the step fails and the next run tries again.
 - SQLite: a plain DELETE of the oldest entries in batches of ``batch_size``, stopping at the
   first entry that is not old enough.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 
 from privacy import actions, chain, storage
 from privacy.models import PrivacyLogCheckpoint, PrivacyLogRecord
 from privacy.services import lock_head, privacy_log_head, privacy_log_write
 
 DROP_LOCK_TIMEOUT = "5s"
-logger = logging.getLogger(__name__)
 
 
 def privacy_log_prune(*, older_than: datetime, batch_size: int = 5_000) -> int:
@@ -69,38 +63,15 @@ def privacy_log_partitions(*, ahead: int = 2) -> list[str]:
 
 
 def _prune_partitions(*, older_than: datetime) -> int:
-    _drop_detached()
     removed = 0
-    while (step := _detach_oldest_partition(older_than=older_than)) is not None:
+    while (step := _drop_oldest_partition(older_than=older_than)) is not None:
         removed += step
-        _drop_detached()
     privacy_log_partitions()
     return removed
 
 
-def _drop_detached() -> None:
-    """Drop the monthly tables that are no longer partitions of the log (detached by a prune)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname FROM pg_class c"
-            " WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace"
-            r" AND c.relname ~ '^privacy_log_[0-9]{4}_[0-9]{2}$'"
-            " AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)"
-        )
-        names = [row[0] for row in cursor.fetchall()]
-    for name in names:
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = %s", [DROP_LOCK_TIMEOUT])
-                cursor.execute(f"DROP TABLE {name}")
-        except OperationalError:
-            # A reader still holds it (a long verification); it is out of the log already,
-            # and the next prune drops it.
-            logger.warning("privacy log: detached table %s still in use; dropped next run", name)
-
-
-def _detach_oldest_partition(*, older_than: datetime) -> int | None:
-    """Detach the oldest partition if it is due; None when none is."""
+def _drop_oldest_partition(*, older_than: datetime) -> int | None:
+    """Drop the oldest partition if it is due; None when none is."""
     with transaction.atomic():
         lock_head()
         oldest = _oldest_partition()
@@ -119,13 +90,13 @@ def _detach_oldest_partition(*, older_than: datetime) -> int | None:
             cursor.execute("SET LOCAL lock_timeout = %s", [DROP_LOCK_TIMEOUT])
             start = _chain_start()
             if last is None:  # an empty partition: nothing to anchor
-                cursor.execute(f"ALTER TABLE privacy_log DETACH PARTITION {name}")
+                cursor.execute(f"DROP TABLE {name}")
                 if period == head_period:
                     cursor.execute("UPDATE privacy_log_head SET period = -1 WHERE id = 1")
                 return 0
             through_sequence, through_hash = last[0], bytes(last[1]).hex()
             _checkpoint(through_sequence, through_hash, through_sequence - start)
-            cursor.execute(f"ALTER TABLE privacy_log DETACH PARTITION {name}")
+            cursor.execute(f"DROP TABLE {name}")
             if period == head_period:
                 # The next entry makes its month's partition again (privacy_log_append).
                 cursor.execute("UPDATE privacy_log_head SET period = -1 WHERE id = 1")

@@ -117,32 +117,6 @@ def test_it_drops_whole_monthly_partitions(three_months):
     assert (result.ok, result.count) == (True, 5)
 
 
-def _exists(table: str) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
-        return cursor.fetchone()[0]
-
-
-@postgres_only
-def test_it_detaches_then_drops_so_no_table_is_left(three_months):
-    """The entries leave the log at the detach; the detached table is then gone too."""
-    privacy_log_prune(older_than=datetime(2022, 5, 15, tzinfo=UTC))
-    assert not _exists("privacy_log_2022_03")
-    assert not _exists("privacy_log_2022_04")
-
-
-@postgres_only
-def test_it_drops_a_table_a_crash_left_detached(three_months):
-    """A crash between the detach and the drop: the next prune drops it, due or not."""
-    privacy_log_prune(older_than=datetime(2022, 4, 1, tzinfo=UTC))  # March goes
-    with connection.cursor() as cursor:  # as if a prune died right after detaching April
-        cursor.execute("ALTER TABLE privacy_log DETACH PARTITION privacy_log_2022_04")
-    assert _exists("privacy_log_2022_04")
-    assert privacy_log_prune(older_than=datetime(2022, 4, 1, tzinfo=UTC)) == 0
-    assert not _exists("privacy_log_2022_04")
-    assert _exists("privacy_log_2022_05")
-
-
 @postgres_only
 def test_it_keeps_a_month_that_is_not_wholly_past(three_months):
     """A cutoff in the middle of May keeps May: entries go with their whole month."""
