@@ -118,7 +118,8 @@ def _run(args: argparse.Namespace) -> None:
 
     after = privacy_log_verify()
     print(
-        f"migration 0008 of {args.migrate_entries:,} entries in the old layout: {migrated:.1f} s "
+        f"migrations 0008-0011 (0009 copies the log) of {args.migrate_entries:,} entries in "
+        f"the old layout: {migrated:.1f} s "
         f"({migrated / args.migrate_entries * 1e6:.0f} s per million); head before "
         f"{old_head[:12]}, after {after.head.hash[:12]}, verifies: {after.ok}"
     )
@@ -696,30 +697,22 @@ def _writer(index: int, count: int, barrier, results, mode: str) -> None:
 
 
 def _reference_storage(entry) -> None:
-    from django.db import connection
-
     from privacy import chain
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reference_append(%s, %s, %s, %s, %s, %s, %s)",
-            [
-                entry.actor,
-                entry.action,
-                entry.subject,
-                entry.outcome,
-                entry.reason,
-                entry.request_id,
-                chain.dumps(entry.details),
-            ],
-        )
-        entry.sequence = cursor.fetchone()[0]
+    entry.sequence = _reference_append(
+        entry.actor,
+        entry.action,
+        entry.subject,
+        entry.outcome,
+        entry.reason,
+        entry.request_id,
+        chain.dumps(entry.details),
+    )
 
 
 def _bare_reference(fields: dict) -> None:
     """The checks of privacy.log, then the function: no entry object, no metrics."""
-    from django.db import connection
-
+    from privacy import chain
     from privacy.services import _clean_details, _validate
 
     details = _clean_details(fields["details"])
@@ -730,19 +723,24 @@ def _bare_reference(fields: dict) -> None:
         outcome="success",
         reason="",
     )
+    _reference_append(
+        fields["actor"],
+        "authn_login_success",
+        fields["subject"],
+        "success",
+        "",
+        fields["request_id"],
+        chain.dumps(details),
+    )
+
+
+def _reference_append(*values: str) -> int:
+    """The layout before issue 15: one call of its function (lock, hash, insert, async commit)."""
+    from django.db import connection
+
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reference_append(%s, %s, %s, %s, %s, %s, %s)",
-            [
-                fields["actor"],
-                "authn_login_success",
-                fields["subject"],
-                "success",
-                "",
-                fields["request_id"],
-                json.dumps(details),
-            ],
-        )
+        cursor.execute("SELECT reference_append(%s, %s, %s, %s, %s, %s, %s)", list(values))
+        return cursor.fetchone()[0]
 
 
 def _seal_child() -> None:

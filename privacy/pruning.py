@@ -9,7 +9,8 @@ checkpoint, so a forged checkpoint stands out.
 - PostgreSQL: whole monthly partitions are dropped, one per step: a partition goes when every
   entry it holds is older than ``older_than`` (its month, and any entry filed under it, ended
   before), so entries go up to a month later than their day and a prune costs the same whatever
-  the table's size. The partition holding the head stays (the next entry is filed under it).
+  the table's size. A due partition goes even when it holds the head; the next entry then
+  makes its month's partition again.
   The drop waits at most ``lock_timeout`` for readers (a verification holds its snapshot): on a
   timeout the step fails and the next run tries again.
 - SQLite: a plain DELETE of the oldest entries in batches of ``batch_size``, stopping at the
@@ -89,17 +90,15 @@ def _drop_oldest_partition(*, older_than: datetime) -> int | None:
             last = cursor.fetchone()
             cursor.execute("SET LOCAL lock_timeout = %s", [DROP_LOCK_TIMEOUT])
             start = _chain_start()
-            if last is None:  # an empty partition: nothing to anchor
-                cursor.execute(f"DROP TABLE {name}")
-                if period == head_period:
-                    cursor.execute("UPDATE privacy_log_head SET period = -1 WHERE id = 1")
-                return 0
-            through_sequence, through_hash = last[0], bytes(last[1]).hex()
-            _checkpoint(through_sequence, through_hash, through_sequence - start)
+            if last is not None:  # an empty partition has nothing to anchor
+                through_sequence, through_hash = last[0], bytes(last[1]).hex()
+                _checkpoint(through_sequence, through_hash, through_sequence - start)
             cursor.execute(f"DROP TABLE {name}")
             if period == head_period:
                 # The next entry makes its month's partition again (privacy_log_append).
                 cursor.execute("UPDATE privacy_log_head SET period = -1 WHERE id = 1")
+            if last is None:
+                return 0
         _log_prune(through_sequence, through_hash, through_sequence - start, older_than)
         return through_sequence - start
 
@@ -145,9 +144,7 @@ def _prune_batch(*, older_than: datetime, upto: int, batch_size: int) -> int:
             return 0
         through_sequence, through_hash = due[-1]
         _checkpoint(through_sequence, through_hash, len(due))
-        _allow_prune(True)
         PrivacyLogRecord.objects.filter(sequence__lte=through_sequence).delete()
-        _allow_prune(False)
         _log_prune(through_sequence, through_hash, len(due), older_than)
         return len(due)
 
@@ -161,7 +158,10 @@ def _checkpoint(sequence: int, entry_hash: str, removed: int) -> None:
 
 
 def _log_prune(sequence: int, entry_hash: str, removed: int, older_than: datetime) -> None:
+    # Chained at once, under the head lock this step holds: the verifier checks the checkpoint
+    # against the newest prune entry, which must not wait for the sealer.
     privacy_log_write(
+        chained=True,
         action=actions.PRIVACY_LOG_PRUNE,
         actor="system",
         reason="retention",

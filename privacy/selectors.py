@@ -87,17 +87,6 @@ def log_unexpected_claim_names(*, start: datetime, end: datetime) -> Counter[str
     return counter
 
 
-def log_entries(*, action: str, limit: int = 100) -> list[dict]:
-    """The newest entries of one action, newest first, as plain dicts (for reports)."""
-    return list(
-        PrivacyLogEntry.objects.filter(action=action)
-        .order_by("-sequence")
-        .values(
-            "sequence", "created_at", "actor", "action", "subject", "outcome", "reason", "details"
-        )[:limit]
-    )
-
-
 def privacy_log_last_verified_head() -> Head | None:
     """The head the newest successful chain check (the DPO's button or the daily self-check)
     recorded in the log itself, to verify from; None before the first."""

@@ -89,7 +89,10 @@ def privacy_log_write(
     reason: str = "",
     details: dict[str, Any] | None = None,
     request_id: str | None = None,
+    chained: bool = False,
 ) -> PrivacyLogEntry:
+    """Write one entry. ``chained``: into the chain at once, even with the sealer on (the
+    prune's entry, which must land in the same transaction as its checkpoint)."""
     details = _clean_details(details)
     request_id = current_request_id() if request_id is None else request_id
     _validate(action=action, actor=actor, subject=subject, outcome=outcome, reason=reason)
@@ -108,7 +111,7 @@ def privacy_log_write(
     )
     if connection.vendor != "postgresql":
         _append_in_python(entry)
-    elif settings.PRIVACY_LOG_SEALER:
+    elif settings.PRIVACY_LOG_SEALER and not chained:
         _append_pending(entry)
     else:
         _append_in_postgresql(entry)

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection, transaction
 
+import privacy
 from privacy import actions
 from privacy.models import PrivacyLogCheckpoint, PrivacyLogEntry
 from privacy.pruning import privacy_log_prune
+from privacy.services import privacy_log_seal
 from privacy.tests.helpers import append_at, postgres_only, tamper, write
 from privacy.verification import privacy_log_verify
 
@@ -83,11 +85,6 @@ def test_it_detects_a_forged_checkpoint(old_and_new):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL only")
-def test_it_prunes_through_the_append_only_trigger(old_and_new):
-    """Pruning is the one path the trigger lets DELETE through."""
-    assert privacy_log_prune(older_than=CUTOFF, batch_size=100) == 10
-
-
 def _partitions() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -115,6 +112,19 @@ def test_it_drops_whole_monthly_partitions(three_months):
     assert PrivacyLogCheckpoint.objects.get(sequence=6).hash == april[-1].hash
     result = privacy_log_verify()
     assert (result.ok, result.count) == (True, 5)
+
+
+@postgres_only
+def test_with_the_sealer_the_log_verifies_right_after_a_prune(three_months, settings):
+    """The prune's entry is chained with its checkpoint, not left pending for the sealer:
+    the verifier compares the checkpoint with the newest prune entry at once."""
+    settings.PRIVACY_LOG_SEALER = True
+    privacy.log("authn_logout", actor="system")  # pending, written before the prune
+    assert privacy_log_prune(older_than=datetime(2022, 5, 15, tzinfo=UTC)) == 6
+    assert privacy_log_verify().ok
+    assert privacy_log_seal() == 1
+    result = privacy_log_verify()
+    assert (result.ok, result.count) == (True, 6)
 
 
 @postgres_only
