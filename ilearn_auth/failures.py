@@ -250,6 +250,7 @@ def _log_failure(failure: LoginFailure) -> PrivacyLogEntry | None:
     if failure.schools:
         details["schools"] = sorted(failure.schools)
     try:
+        # Chained at once even with the sealer: the page shows its sequence as the reference.
         return privacy.log(
             action,
             actor=actor,
@@ -257,6 +258,7 @@ def _log_failure(failure: LoginFailure) -> PrivacyLogEntry | None:
             outcome="failure",
             reason=failure.reason,
             details=details,
+            chained=True,
         )
     except DatabaseError:
         logger.warning("login failed (%s); privacy log unavailable", failure.reason)

@@ -21,6 +21,7 @@ def log(
     reason: str = "",
     details: dict[str, Any] | None = None,
     request_id: str | None = None,
+    chained: bool = False,
 ) -> PrivacyLogEntry:
     """Append one entry to the privacy log (see ``privacy.services.privacy_log_write``)."""
     from privacy.metrics import log_written
@@ -34,6 +35,7 @@ def log(
         reason=reason,
         details=details,
         request_id=request_id,
+        chained=chained,
     )
     log_written(action=action, outcome=outcome)
     return entry

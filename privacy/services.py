@@ -91,8 +91,9 @@ def privacy_log_write(
     request_id: str | None = None,
     chained: bool = False,
 ) -> PrivacyLogEntry:
-    """Write one entry. ``chained``: into the chain at once, even with the sealer on (the
-    prune's entry, which must land in the same transaction as its checkpoint)."""
+    """Write one entry. ``chained``: into the chain at once, numbered, even with the sealer on:
+    for an entry whose sequence is needed now (a refusal's reference on the pupil's page, the
+    prune's entry in the same transaction as its checkpoint)."""
     details = _clean_details(details)
     request_id = current_request_id() if request_id is None else request_id
     _validate(action=action, actor=actor, subject=subject, outcome=outcome, reason=reason)
@@ -154,7 +155,12 @@ def _append_in_postgresql(entry: PrivacyLogEntry) -> None:
     caller's transaction the lock is held until the caller commits or rolls back, and a
     rollback takes the entry with it, leaving neither a gap nor a broken link.
     """
-    asynchronous = not connection.in_atomic_block and not settings.PRIVACY_LOG_SYNCHRONOUS_COMMIT
+    # With the sealer every entry is durable at commit, the few chained at once included.
+    asynchronous = not (
+        connection.in_atomic_block
+        or settings.PRIVACY_LOG_SYNCHRONOUS_COMMIT
+        or settings.PRIVACY_LOG_SEALER
+    )
     text = _text_fields(entry)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 import requests
 import time_machine
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from tests.oidc.conftest import FakeResponse, finish_login, login, pupil_claims, start_login
 from tests.oidc.helpers import landed_on, privacy_entries
@@ -182,12 +182,28 @@ def test_it_refuses_a_pupil_whose_school_has_no_agreement(client, op, demo_schoo
     assert Pupil.objects.count() == 0
 
 
-def test_it_shows_a_short_reference_of_the_refusal_for_support(client, op, demo_schools):
+@pytest.mark.parametrize(
+    "sealer",
+    [
+        False,
+        pytest.param(
+            True,
+            marks=pytest.mark.skipif(
+                connection.vendor != "postgresql", reason="the sealer is PostgreSQL's"
+            ),
+        ),
+    ],
+)
+def test_it_shows_a_short_reference_of_the_refusal_for_support(
+    client, op, demo_schools, settings, sealer
+):
     """The refusal page shows a short reference naming the refusal's privacy-log entry, which
-    records the schools involved; no request id, no key."""
+    records the schools involved; no request id, no key. With the sealer on (production) too:
+    the refusal is chained at once, so the reference names an entry that is there."""
     from ilearn_auth.refusal_reference import sequence_from
     from privacy.models import PrivacyLogEntry
 
+    settings.PRIVACY_LOG_SEALER = sealer
     op.claims = pupil_claims(ov_inschrijvingen=["031004"])
     page = client.get(login(client, op)["Location"])
     content = page.content.decode()
