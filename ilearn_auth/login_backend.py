@@ -26,6 +26,7 @@ from ilearn_auth.op_calls import exchange_code, fetch_userinfo, op_endpoints
 from privacy.selectors import UNEXPECTED_CLAIMS_KEY
 from pupils import claims as pupil_claims
 from pupils import services as pupil_services
+from pupils.exceptions import PupilInactive
 from schools import access as school_access
 
 
@@ -80,9 +81,12 @@ def admit_pupil(raw_claims: dict[str, Any]):
             raise LoginFailure(
                 "no_agreement", pseudonym=pseudonym, schools=tuple(parsed.enrollments)
             )
-        pupil = pupil_services.pupil_record_login(
-            claims=parsed, granted_schools=granted, pseudonym=pseudonym
-        )
+        try:
+            pupil = pupil_services.pupil_record_login(
+                claims=parsed, granted_schools=granted, pseudonym=pseudonym
+            )
+        except PupilInactive as inactive:
+            raise LoginFailure("account_inactive", pseudonym=inactive.pseudonym) from None
         # The pupil found or made by record_login (merged accounts keep the new pseudonym).
         # Claim names outside the allowlist ride along for the DPO's data-quality count
         # (protocol art. 7): counted nightly from the log, no statement of their own.

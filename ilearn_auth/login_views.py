@@ -86,9 +86,6 @@ class LeerIDCallbackView(OIDCAuthenticationCallbackView):
             return end_failed_login(request, LoginFailure("internal_error"))
         if self.user is None:
             return end_failed_login(request, LoginFailure("claims_unusable", detail="no_user"))
-        if not self.user.is_active:
-            pseudonym = self.user.pupil.pseudonym
-            return end_failed_login(request, LoginFailure("account_inactive", pseudonym=pseudonym))
         return self.login_success()
 
     def take_state(self, request: HttpRequest) -> tuple[str, str | None]:

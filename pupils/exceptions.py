@@ -13,3 +13,11 @@ class PupilLookupConflict(DatabaseError):
 
 class PupilNotGranted(ValueError):
     """``pupil_record_login`` was called for a pupil the login decision did not let in."""
+
+
+class PupilInactive(Exception):
+    """The pupil's account is deactivated: a login is refused and nothing of it is recorded."""
+
+    def __init__(self, pseudonym: str) -> None:
+        super().__init__("the pupil's account is deactivated")
+        self.pseudonym = pseudonym

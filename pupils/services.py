@@ -37,7 +37,7 @@ from privacy.ledger import erased_pseudonyms, erasure_record
 from privacy.pseudonyms import pseudonymize, short
 from pupils import login_statements
 from pupils.claims import LeerIDClaims
-from pupils.exceptions import PupilLookupConflict, PupilNotGranted
+from pupils.exceptions import PupilInactive, PupilLookupConflict, PupilNotGranted
 from pupils.models import AccountAlias, IdentitySnapshot, Pupil
 from pupils.signals import pupil_merged
 
@@ -91,6 +91,9 @@ def pupil_record_login(
     pupils, owners = _locked_pupils(pseudonym, aliases)
     survivor, absorbed = _survivor(claims, pseudonym, aliases, pupils, owners)
 
+    if survivor is not None and not survivor.user.is_active:
+        # Refused before anything is written: no snapshot, no login stamp, no merge.
+        raise PupilInactive(survivor.pseudonym)
     if survivor is None:
         kind = Pupil.Kind.IDENTIFIED if claims.identified else Pupil.Kind.TEMPORARY
         survivor = _pupil_create(pseudonym=pseudonym, kind=kind, now=now)

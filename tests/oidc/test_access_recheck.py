@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ilearn_auth.login_backend import LeerIDBackend
+from pupils.models import Pupil
 from schools.models import Agreement
 from tests.oidc.conftest import login
 from tests.oidc.helpers import privacy_entries
@@ -88,12 +89,20 @@ def test_it_refuses_inactive_users_in_get_user(client, signed_in):
 
 
 def test_it_refuses_a_new_login_of_a_deactivated_user_with_that_reason(client, op, signed_in):
-    """A deactivated pupil signing in again reads the same page, not a broken-login page."""
+    """A deactivated pupil signing in again reads the same page, not a broken-login page, and
+    nothing of the refused login is recorded: no login stamp, no success entry."""
     client.post("/logout/")
     get_user_model().objects.filter(username__startswith="pupil-").update(is_active=False)
+    pupil = Pupil.objects.get()
+    successes = len(privacy_entries(action="authn_login_success"))
+    signed_in.shift(3600)
     response = login(client, op)
     page = client.get(response["Location"])
     assert (page.status_code, page.context["reason"]) == (403, "account_inactive")
+    assert Pupil.objects.get().last_login_at == pupil.last_login_at
+    assert len(privacy_entries(action="authn_login_success")) == successes
+    (refusal,) = privacy_entries(action="authz_fail")
+    assert (refusal.reason, refusal.subject) == ("account_inactive", pupil.pseudonym)
 
 
 def test_it_lets_the_failure_page_answer_when_the_session_database_is_down(client, settings):
