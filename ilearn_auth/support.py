@@ -29,7 +29,7 @@ from ilearn_auth.refusal_codes import REFUSAL_CODES
 from ilearn_auth.refusal_reference import reference_for, sequence_from
 from privacy.audit import log_sensitive_read
 from privacy.pseudonyms import pseudonymize, short, typed_key_pseudonym
-from privacy.selectors import privacy_log_entry, privacy_log_refusals
+from privacy.selectors import REFUSAL_ACTIONS, privacy_log_entry, privacy_log_refusals
 from pupils.models import IdentitySnapshot, Pupil
 from pupils.selectors import pupils_matching
 from schools.access import BRUSSELS
@@ -85,6 +85,14 @@ def refusals_view(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "admin/support/refusals.html", context)
 
 
+def _is_pupil_refusal(entry) -> bool:
+    return (
+        entry.action in REFUSAL_ACTIONS
+        and entry.outcome == "failure"
+        and (entry.subject == "" or bool(_PSEUDONYM.match(entry.subject)))
+    )
+
+
 def _show_key(lookup: Lookup | None) -> str:
     if lookup is None or not lookup.pupils:
         return ""
@@ -99,7 +107,9 @@ def refusals_lookup(text: str) -> Lookup:
     sequence = sequence_from(text)
     if sequence is not None:
         entry = privacy_log_entry(sequence)
-        if entry is None:
+        if entry is None or not _is_pupil_refusal(entry):
+            # Only a refusal's reference leads anywhere: any other entry (a staff member's
+            # failed sign-in, a DPO's read) reads as not found, like a number never given out.
             return Lookup(understood=True, reference=text.upper())
         reference = reference_for(entry.sequence)
         if not _PSEUDONYM.match(entry.subject):

@@ -109,6 +109,25 @@ def test_it_explains_a_refusal_of_a_pupil_never_admitted(client):
     assert "nog nooit toegelaten" in content
 
 
+def test_a_reference_to_an_entry_that_is_no_refusal_leads_nowhere(client, refused):
+    """Anyone can make a reference with a valid check character: a staff member's failed
+    sign-in or a DPO's read must not show up in Support's view by one."""
+    staff_failure = privacy.log(
+        "authn_login_fail",
+        actor="system",
+        subject="staff:7",
+        outcome="failure",
+        reason="wrong_password",
+    )
+    pupil, _key, _refusal = refused
+    read = privacy.log("sensitive_read", actor="staff:7", subject=pupil.pseudonym)
+    _staff(client, "Support")
+    for entry in (staff_failure, read):
+        content = client.post(URL, {"key": reference_for(entry.sequence)}).content.decode()
+        assert 'id="refusals"' not in content
+        assert pupil.pseudonym[:12] not in content
+
+
 def test_it_refuses_agreements_staff_and_logs_it(client, refused):
     """Agreements staff may not look up pupils here: 403 and an authz_fail entry."""
     user = _staff(client, "Agreements")
