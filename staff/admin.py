@@ -101,9 +101,18 @@ class StaffUserAdmin(_RegisteredUserAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        if "undertaking_signed_on" in form.cleaned_data:
-            # Before save_related writes the groups, so the model-level guard sees the date.
+        if form.cleaned_data.get("undertaking_signed_on") is not None:
+            # A date before save_related writes the groups, so the model-level guard sees it.
             staff_undertaking_record(user=obj, signed_on=form.cleaned_data["undertaking_signed_on"])
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        if "undertaking_signed_on" in form.cleaned_data and (
+            form.cleaned_data["undertaking_signed_on"] is None
+        ):
+            # Cleared after the groups are written: dropping Support and the date in one save
+            # is allowed (the form checked the new groups), and the stored groups are new now.
+            staff_undertaking_record(user=form.instance, signed_on=None)
 
     @admin.display(description=_("groepen"))
     def group_names(self, user) -> str:

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from privacy import actions
 from staff.exceptions import UndertakingMissing
+from staff.models import StaffProfile
 from staff.services import staff_undertaking_record
 from staff.testing import undertaking_signed
 from staff.tests.conftest import LOGIN, entries, make_staff, sign_in
@@ -95,6 +96,12 @@ def test_it_refuses_the_group_in_the_admin_with_the_reason(client, db):
     assert {"groups_added": ["Support"]} in [e.details for e in change]
     assert any("undertaking_signed_on" in e.details for e in change)
     assert all(e.actor == f"staff:{root.pk}" for e in change[-2:])
+    # Out of Support and the date cleared in one save: allowed, both recorded, no error page.
+    data.update({"groups": [], "undertaking_signed_on": ""})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert not target.groups.exists()
+    assert StaffProfile.objects.get(user=target).undertaking_signed_on is None
 
 
 def test_it_logs_every_change_of_groups_permissions_and_flags():
