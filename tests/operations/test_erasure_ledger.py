@@ -56,6 +56,7 @@ def test_apply_erasures_twice_changes_nothing_more():
     pupil = make_pupil(login_at=timezone.now())
     erasure_record(pseudonyms=[pupil.pseudonym])
     call_command("apply_erasures")
+    assert not Pupil.objects.exists()
     logged = PrivacyLogEntry.objects.count()
     call_command("apply_erasures")
     assert PrivacyLogEntry.objects.count() == logged
