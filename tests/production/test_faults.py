@@ -213,7 +213,7 @@ def test_two_beats_started_by_mistake_still_run_each_rule_once_per_period(stack:
     stack.kill("beat-2")
     window = stack.sql("SELECT extract(epoch FROM now() - %s)", started)[0][0]
     runs = stack.sql(
-        "SELECT status, rules FROM retention_retentionrun"
+        "SELECT status, rules, error FROM retention_retentionrun"
         " WHERE trigger = 'task' AND started_at >= %s",
         started,
     )
@@ -221,11 +221,12 @@ def test_two_beats_started_by_mistake_still_run_each_rule_once_per_period(stack:
     # included: at most one success per rule in each. Without the check, about twice that.
     periods = math.floor(float(window) / SCHEDULE_SECONDS) + 2
     for rule in ("accounts", "snapshots", "privacy_log"):
-        successes = [1 for status, rules in runs if status == "success" and rules == [rule]]
+        successes = [1 for status, rules, _ in runs if status == "success" and rules == [rule]]
         assert len(successes) <= periods, (rule, len(successes), periods)
-    assert any(status == "skipped" for status, _ in runs), runs
-    log = stack.log_path("worker").read_text()
-    assert "already ran since" in log or "another run holds the lock" in log
+    # One beat alone also skips now and then (three rules fire together and the worker runs
+    # two at a time: one finds the lock held); the second beat's copies are what skip as done.
+    assert any(error == "already ran this period" for _, _, error in runs), runs
+    assert "already ran since" in stack.log_path("worker").read_text()
 
 
 def test_no_two_retention_runs_ever_overlapped(stack: Stack):
