@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from dpo.models import EvidenceBundle, LogVerification, ProtocolEnd
 from privacy import actions
+from privacy.csv_cells import guard
 from privacy.models import Breach, DataQualityReport, ProcessingActivity, Processor
 from privacy.services import privacy_log_head, privacy_log_write
 from retention.models import RetentionRun
@@ -314,9 +315,7 @@ def _role_matrix() -> Table:
 def _cell(value: Any) -> str:
     if isinstance(value, (list, dict)):
         value = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
-    text = "" if value is None else str(value)
-    # A cell starting with one of these runs as a formula in a spreadsheet (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return guard("" if value is None else str(value))
 
 
 def _csv(table: Table) -> bytes:

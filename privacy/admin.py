@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from privacy import actions, chain, log_search
 from privacy.audit import staff_actor
+from privacy.csv_cells import guard
 from privacy.models import (
     PrivacyLogCheckpoint,
     PrivacyLogEntry,
@@ -368,12 +369,7 @@ def _csv_lines(rows):
         values = dict(zip(_CSV_COLUMNS, row, strict=True))
         values["created_at"] = chain.timestamp(values["created_at"])
         values["details"] = chain.dumps(values["details"])
-        yield writer.writerow([_no_formula(str(value)) for value in values.values()])
-
-
-def _no_formula(value: str) -> str:
-    # A cell starting with one of these runs as a formula in a spreadsheet (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+        yield writer.writerow([guard(str(value)) for value in values.values()])
 
 
 @admin.register(PrivacyLogCheckpoint)

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from privacy.csv_cells import guard
 from schools.access import BRUSSELS
-from schools.agreement_csv import guard
 from schools.dates import day_text
 from schools.impact import RECENT_DAYS, recent_signins
 from schools.models import Agreement

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from privacy.csv_cells import unguard
 from schools.models import School
 from schools.numbers import INVALID_MESSAGE, is_instellingsnummer, restore_leading_zeros
 
@@ -29,22 +30,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAME_MAX = School._meta.get_field("name").max_length
 
 
-# Our CSV export puts a ' before a cell that a spreadsheet would run as a formula
-# (schools.admin_actions.csv_cell); the import takes it off again, so an export reads back
-# unchanged. A name that really starts with ' and then one of these is not a school name.
-FORMULA_GUARD = "'"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def guard(text: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    return FORMULA_GUARD + text if text[:1] in FORMULA_STARTS else text
-
-
-def unguard(text: str) -> str:
-    """The cell as it was before ``guard``."""
-    guarded = text[:1] == FORMULA_GUARD and text[1:2] in FORMULA_STARTS
-    return text[1:] if guarded else text
+# The export guards cells (privacy.csv_cells); the import takes the mark off again.
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from privacy.csv_cells import guard
 from staff import access
 from staff.models import Lockout
 
@@ -31,7 +32,7 @@ class AccessReviewRow:
     locked: bool
 
     def as_csv_row(self) -> list[str]:
-        return [
+        cells = [
             self.username,
             _yes(self.is_active),
             _yes(self.is_superuser),
@@ -43,6 +44,7 @@ class AccessReviewRow:
             self.last_login.isoformat() if self.last_login else "",
             _yes(self.locked),
         ]
+        return [guard(cell) for cell in cells]  # names are typed by people: no formulas
 
 
 def access_review_rows() -> list[AccessReviewRow]:

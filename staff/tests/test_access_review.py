@@ -83,6 +83,15 @@ def test_it_exports_the_review_as_csv(client, team):
     assert entries(actions.STAFF_ACCESS_REVIEWED)[0].details["format"] == "csv"
 
 
+def test_the_csv_never_hands_a_spreadsheet_a_formula(client, team):
+    """An account name someone typed as a formula arrives as text (CSV injection)."""
+    make_staff("=HYPERLINK(1)", device=False)
+    client.defaults["REMOTE_ADDR"] = "127.0.0.3"
+    sign_in(client, team["dpo"])
+    rows = list(csv.DictReader(io.StringIO(client.get(URL, {"format": "csv"}).content.decode())))
+    assert "'=HYPERLINK(1)" in [row["username"] for row in rows]
+
+
 def test_it_keeps_the_review_from_support(client, support):
     """Support may not open the review (403), and is not shown the link."""
     sign_in(client, support)
