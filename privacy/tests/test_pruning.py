@@ -128,6 +128,17 @@ def test_with_the_sealer_the_log_verifies_right_after_a_prune(three_months, sett
 
 
 @postgres_only
+def test_every_prune_makes_this_month_and_the_next_two_ahead():
+    """So that no writer makes a partition (a lock on the whole log) in the morning rush."""
+    from privacy import storage
+
+    privacy_log_prune(older_than=CUTOFF)
+    now = storage.period_of(datetime.now(UTC))
+    for period in range(now, now + 3):
+        assert storage.partition_name(period) in _partitions()
+
+
+@postgres_only
 def test_it_keeps_a_month_that_is_not_wholly_past(three_months):
     """A cutoff in the middle of May keeps May: entries go with their whole month."""
     privacy_log_prune(older_than=datetime(2022, 5, 15, tzinfo=UTC))
