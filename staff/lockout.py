@@ -139,12 +139,6 @@ def lockouts_lift_for_user(*, user, by) -> int:
     return count
 
 
-def is_locked(user) -> bool:
-    return Lockout.objects.filter(
-        key=f"staff:{user.pk}", until__gt=timezone.now(), lifted_at__isnull=True
-    ).exists()
-
-
 def _failures(*, field: str, value: str, now, lock_key: str | None = None) -> int:
     since = now - timedelta(seconds=settings.STAFF_LOCKOUT_WINDOW_SECONDS)
     last_lock = Lockout.objects.filter(key=lock_key or value).aggregate(last=Max("locked_at"))

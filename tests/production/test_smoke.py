@@ -25,12 +25,9 @@ PUPIL = next(pupil for pupil in DEMO_PUPILS if pupil.sub == "geidentificeerd")
 
 def personal_data(pupil) -> list[str]:
     claims = pupil.leerid_claims()
-    return [
-        claims["given_name"],
-        claims["family_name"],
-        claims["ov_account_uuid"],
-        *claims["ov_leerid_uuid"],
-    ]
+    keys = [claims["ov_account_uuid"], *claims["ov_leerid_uuid"]]
+    # Keys in both spellings: with hyphens, and as the 32 bare hex digits staff often copy.
+    return [claims["given_name"], claims["family_name"], *keys, *(k.replace("-", "") for k in keys)]
 
 
 def assets(html: str, base: str) -> list[str]:
