@@ -11,7 +11,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,17 +21,11 @@ import psycopg
 import pytest
 
 from conftest import ROOT
+from tests.servers import PG_BIN, free_port
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 pytestmark = pytest.mark.skipif(
-    not (PG_BIN / "initdb").exists(), reason="needs PostgreSQL 15's initdb for a throwaway cluster"
+    not (PG_BIN / "initdb").exists(), reason=f"no initdb at {PG_BIN} for a throwaway cluster"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # PostgreSQL refuses to run as root: as root (a container), run it as the postgres user.
@@ -102,7 +95,7 @@ def cluster():
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     options = f"-p {port} -k {tmp_path} -c listen_addresses=127.0.0.1 -c fsync=on"
     _pg_ctl(data, "-o", options, "-w", "start")
     try:
