@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -112,20 +112,18 @@ def protocol_end_set(*, ends_on: date, actor: str, today: date | None = None) ->
 
 
 # --- Destroying the pupils' data ----------------------------------------------------------------
-def protocol_end_destroy(
-    *, actor: str = "system", now: datetime | None = None, wait: bool = True
-) -> ProtocolEnd | None:
+def protocol_end_destroy(*, actor: str = "system") -> ProtocolEnd | None:
     """Destroy every pupil's data once the end date has come; None when there is nothing to do.
 
     Snapshots, aliases and Django users go with their pupils (the cascade retention uses);
     sessions of those users stop working at their next request (the user is gone). The
     privacy log stays, and receives the destruction report.
     """
-    now = now or timezone.now()
+    now = timezone.now()
     end = ProtocolEnd.objects.filter(pk=1, destroyed_at__isnull=True).first()
     if end is None or brussels_today(now) < end.ends_on:
         return None
-    if wait and end.set_at > now - timedelta(seconds=settings.PROTOCOL_END_CACHE_SECONDS):
+    if end.set_at > now - timedelta(seconds=settings.PROTOCOL_END_CACHE_SECONDS):
         # Every process must have seen the end before the last pupils go (module docstring).
         time.sleep(settings.PROTOCOL_END_CACHE_SECONDS)
     before = inventory()

@@ -91,3 +91,17 @@ def test_a_future_end_refuses_logins_from_that_day_and_the_task_destroys_then():
         assert Pupil.objects.count() == 0
         assert tasks.protocol_end.delay().get() is False  # done once
     assert ProtocolEnd.objects.get().report["ends_on"] == str(date(2026, 6, 30))
+
+
+def test_an_end_set_for_today_waits_until_every_process_has_seen_it(settings, monkeypatch):
+    """Processes cache the end for PROTOCOL_END_CACHE_SECONDS: the last pupils go only after
+    that long, or one could still be let in after the destruction (README: "waits those 10 s")."""
+    settings.PROTOCOL_END_CACHE_SECONDS = 1
+    pupils(1)
+    slept: list[tuple[float, int]] = []
+    monkeypatch.setattr(
+        protocol.time, "sleep", lambda seconds: slept.append((seconds, Pupil.objects.count()))
+    )
+    call_command("protocol_end", "--on", services.brussels_today().isoformat())
+    assert slept == [(1, 1)]  # it waited once, while the pupil was still there
+    assert Pupil.objects.count() == 0
