@@ -98,3 +98,23 @@ def test_it_keeps_the_review_from_support(client, support):
     assert client.get(URL).status_code == 403
     assert URL not in client.get(reverse("admin:index")).content.decode()
     assert not entries(actions.STAFF_ACCESS_REVIEWED)
+
+
+def test_the_user_list_costs_the_same_queries_for_more_accounts(client, team):
+    """Second factor and undertaking come with the list's query, not one query per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from staff.testing import undertaking_signed
+
+    client.defaults["REMOTE_ADDR"] = "127.0.0.3"
+    sign_in(client, team["dpo"])
+    url = reverse("admin:auth_user_changelist")
+    counts = []
+    for more in (0, 4):
+        for n in range(more):
+            undertaking_signed(make_staff(f"extra-{n}", "Agreements"))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
