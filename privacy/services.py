@@ -193,11 +193,34 @@ def _append_pending(entry: PrivacyLogEntry) -> None:
     will be hashed; the sealer derives the stored columns from it (migration 0011). The entry
     returned has no sequence or hash yet.
     """
-    with connection.cursor() as cursor:
+    with _server_bound_cursor() as cursor:
         cursor.execute(
             "INSERT INTO privacy_log_pending (rest) VALUES (%s)",
             [chain.encode_rest(_text_fields(entry))],
         )
+
+
+def _server_bound_cursor():
+    """A cursor that binds on the server, so that psycopg prepares what it runs on the
+    connection after ``prepare_threshold`` calls (settings: only such cursors ever prepare):
+    the most frequent write then skips parsing and planning, and its value travels as a
+    parameter instead of being quoted into SQL text in Python. Django's cursors bind on the
+    client; switching the whole project over (``server_side_binding``) would change every
+    query's typing for one statement's sake.
+
+    Wrapped as Django wraps its cursors: errors come out as ``django.db`` errors (the login
+    turns a DatabaseError into its own page), and query logging and execute wrappers see it.
+    """
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    with connection.wrap_database_errors:
+        raw = ServerBindingCursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
 
 
 def privacy_log_seal(*, batch_size: int = 5_000) -> int:

@@ -64,6 +64,49 @@ def test_it_needs_one_statement_per_write(sealer, django_assert_num_queries):
         write(1)
 
 
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_its_write_is_prepared_once_per_connection(sealer):
+    """After a few writes the INSERT runs as a prepared statement; no other query is prepared."""
+    write(4)
+    assert _prepared_statements() == []
+    write(10)
+    assert _prepared_statements() == ["INSERT INTO privacy_log_pending (rest) VALUES ($1)"]
+    assert privacy_log_seal() == 14
+
+
+def test_its_prepared_write_survives_a_rolled_back_transaction(sealer):
+    """Prepared inside a transaction that rolls back, the statement is gone on the server:
+    the next write must prepare it again rather than fail."""
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), transaction.atomic():
+        write(6)
+        raise Rollback
+    write(6)
+    assert privacy_log_seal() == 6
+
+
+def test_a_write_the_database_refuses_raises_djangos_error(sealer):
+    """The login turns django.db's DatabaseError into its page: the prepared write's errors
+    must come out as that, not as the driver's own."""
+    from django.db import DatabaseError
+
+    with pytest.raises(DatabaseError) as raised, transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE privacy_log_pending RENAME TO privacy_log_pending_gone")
+        write(1)
+    assert type(raised.value).__module__ == "django.db.utils"
+    write(1)
+    assert privacy_log_pending_count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_seals_what_concurrent_writers_commit_while_it_runs(sealer):
     """8 writers and a sealer at work together: every entry sealed once, one valid chain."""
