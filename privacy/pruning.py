@@ -25,7 +25,7 @@ from django.db import connection, transaction
 
 from privacy import actions, chain, storage
 from privacy.models import PrivacyLogCheckpoint, PrivacyLogRecord
-from privacy.services import lock_head, privacy_log_head, privacy_log_write
+from privacy.services import HEAD_LOCK_KEY, lock_head, privacy_log_head, privacy_log_write
 
 DROP_LOCK_TIMEOUT = "5s"
 
@@ -64,60 +64,71 @@ def privacy_log_partitions(*, ahead: int = 2) -> list[str]:
 
 
 def _prune_partitions(*, older_than: datetime) -> int:
-    removed = 0
-    while (step := _drop_oldest_partition(older_than=older_than)) is not None:
+    removed, more = 0, True
+    while more:
+        step, more = _drop_oldest_partition(older_than=older_than)
         removed += step
     privacy_log_partitions()
     return removed
 
 
-def _drop_oldest_partition(*, older_than: datetime) -> int | None:
-    """Drop the oldest partition if it is due; None when none is."""
-    with transaction.atomic():
-        lock_head()
-        oldest = _oldest_partition()
-        if oldest is None:
-            return None
-        name, period = oldest
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT period FROM privacy_log_head WHERE id = 1")
-            head_period = cursor.fetchone()[0]
-            if period >= storage.period_of(older_than):
-                return None
-            cursor.execute(
-                f"SELECT sequence, hash FROM {name} ORDER BY sequence DESC LIMIT 1"  # noqa: S608
-            )
-            last = cursor.fetchone()
-            cursor.execute("SET LOCAL lock_timeout = %s", [DROP_LOCK_TIMEOUT])
-            start = _chain_start()
-            if last is not None:  # an empty partition has nothing to anchor
-                through_sequence, through_hash = last[0], bytes(last[1]).hex()
-                _checkpoint(through_sequence, through_hash, through_sequence - start)
-            cursor.execute(f"DROP TABLE {name}")
-            if period == head_period:
-                # The next entry makes its month's partition again (privacy_log_append).
-                cursor.execute("UPDATE privacy_log_head SET period = -1 WHERE id = 1")
-            if last is None:
-                return 0
-        _log_prune(through_sequence, through_hash, through_sequence - start, older_than)
-        return through_sequence - start
+# What a step needs to know, read under the head lock in one round trip. The select list is
+# evaluated left to right: the lock is taken before the timeout applies (only the DROP's wait
+# for readers is bounded).
+_STEP_STATE = """
+SELECT pg_advisory_xact_lock(%s), set_config('lock_timeout', %s, true),
+       (SELECT period FROM privacy_log_head WHERE id = 1),
+       (SELECT coalesce(max(sequence), 0) FROM privacy_privacylogcheckpoint),
+       ARRAY(SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+              WHERE i.inhparent = 'privacy_log'::regclass)
+"""
+# The checkpoint, under the flag the append-only trigger lets it through with, and the drop:
+# one call of several statements (Django's cursor binds on the client, which allows that).
+_CHECKPOINT = (
+    "SELECT set_config('ilearn.privacy_prune', 'on', true);"
+    " INSERT INTO privacy_privacylogcheckpoint (sequence, hash, pruned_at, entries_removed)"
+    " VALUES (%s, %s, %s, %s);"
+    " SELECT set_config('ilearn.privacy_prune', 'off', true);"
+)
 
 
-def _chain_start() -> int:
-    """The sequence the chain starts after: the newest checkpoint's, else 0."""
-    last = PrivacyLogCheckpoint.objects.order_by("-sequence").values_list("sequence", flat=True)
-    return last.first() or 0
+def _drop_oldest_partition(*, older_than: datetime) -> tuple[int, bool]:
+    """Drop the oldest partition if it is due. Returns the entries removed and whether the next
+    partition is due too (then the caller takes another step, under the lock again).
 
-
-def _oldest_partition() -> tuple[str, int] | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-            " WHERE i.inhparent = 'privacy_log'::regclass"
+    Four round trips, whatever the partition's size: the state, the partition's last entry, the
+    checkpoint with the drop, and the prune's own entry. A prune holds the log's lock while it
+    drops, so every statement saved is time no login waits.
+    """
+    due_before = storage.period_of(older_than)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_STEP_STATE, [HEAD_LOCK_KEY, DROP_LOCK_TIMEOUT])
+        _, _, head_period, start, names = cursor.fetchone()
+        due = sorted(
+            (period, name) for name in names if (period := _period_of_name(name)) < due_before
         )
-        names = [row[0] for row in cursor.fetchall()]
-    periods = sorted((_period_of_name(name), name) for name in names)
-    return (periods[0][1], periods[0][0]) if periods else None
+        if not due:
+            return 0, False
+        period, name = due[0]
+        cursor.execute(
+            f"SELECT sequence, hash FROM {name} ORDER BY sequence DESC LIMIT 1"  # noqa: S608
+        )
+        last = cursor.fetchone()
+        drop = f"DROP TABLE {name};"
+        if period == head_period:
+            # The next entry makes its month's partition again (privacy_log_append).
+            drop += " UPDATE privacy_log_head SET period = -1 WHERE id = 1;"
+        if last is None:  # an empty partition has nothing to anchor
+            cursor.execute(drop)
+            return 0, len(due) > 1
+        through_sequence, through_hash = last[0], bytes(last[1]).hex()
+        removed = through_sequence - start
+        cursor.execute(
+            _CHECKPOINT + " " + drop,
+            [through_sequence, through_hash, datetime.now(UTC), removed],
+        )
+        _log_prune(through_sequence, through_hash, removed, older_than)
+        return removed, len(due) > 1
 
 
 def _period_of_name(name: str) -> int:

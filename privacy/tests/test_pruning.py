@@ -115,6 +115,26 @@ def test_it_drops_whole_monthly_partitions(three_months):
 
 
 @postgres_only
+def test_it_drops_an_empty_month_without_a_checkpoint_and_goes_on():
+    """An empty partition (made ahead, never written) has nothing to anchor; the step after
+    it still drops the month that is due behind it."""
+    from privacy import storage
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT privacy_log_partition(%s::smallint)",
+            [storage.period_of(datetime(2022, 1, 15, tzinfo=UTC))],
+        )
+    march = append_at(OLD, 3)
+    assert "privacy_log_2022_01" in _partitions()
+    assert privacy_log_prune(older_than=datetime(2022, 4, 1, tzinfo=UTC)) == 3
+    assert not {"privacy_log_2022_01", "privacy_log_2022_03"} & set(_partitions())
+    checkpoints = list(PrivacyLogCheckpoint.objects.values_list("sequence", "hash"))
+    assert checkpoints == [(3, march[-1].hash)]
+    assert privacy_log_verify().ok
+
+
+@postgres_only
 def test_with_the_sealer_the_log_verifies_right_after_a_prune(three_months, settings):
     """The prune's entry is chained with its checkpoint, not left pending for the sealer:
     the verifier compares the checkpoint with the newest prune entry at once."""
