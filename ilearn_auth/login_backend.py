@@ -81,27 +81,50 @@ def admit_pupil(raw_claims: dict[str, Any]):
             raise LoginFailure(
                 "no_agreement", pseudonym=pseudonym, schools=tuple(parsed.enrollments)
             )
-        try:
-            pupil = pupil_services.pupil_record_login(
-                claims=parsed, granted_schools=granted, pseudonym=pseudonym
-            )
-        except PupilInactive as inactive:
-            raise LoginFailure("account_inactive", pseudonym=inactive.pseudonym) from None
-        # The pupil found or made by record_login (merged accounts keep the new pseudonym).
-        # Claim names outside the allowlist ride along for the DPO's data-quality count
-        # (protocol art. 7): counted nightly from the log, no statement of their own.
-        details = {"kind": pupil.kind}
-        if unexpected := pupil_claims.unexpected_claim_names(
-            raw_claims, names=names, allowed=settings.LEERID_ALLOWED_EXTRA_CLAIMS
-        ):
-            details[UNEXPECTED_CLAIMS_KEY] = unexpected
-        privacy.log(
-            "authn_login_success",
-            actor=f"pupil:{pupil.pseudonym}",
-            subject=pupil.pseudonym,
-            details=details,
+        pupil = _record_and_log(
+            parsed, granted, pseudonym, extra=_unexpected_claims(raw_claims, names)
         )
     except DatabaseError:
         raise LoginFailure("database_unavailable", pseudonym=pseudonym) from None
     # Claims such as is_staff or groups are never read: the user is what record_login made.
     return pupil.user
+
+
+def _unexpected_claims(raw_claims: dict[str, Any], names) -> dict[str, Any]:
+    """Claim names outside the allowlist ride along in the login's entry for the DPO's
+    data-quality count (protocol art. 7): counted nightly from the log, no statement of their
+    own."""
+    unexpected = pupil_claims.unexpected_claim_names(
+        raw_claims, names=names, allowed=settings.LEERID_ALLOWED_EXTRA_CLAIMS
+    )
+    return {UNEXPECTED_CLAIMS_KEY: unexpected} if unexpected else {}
+
+
+def _record_and_log(parsed, granted, pseudonym: str, *, extra: dict[str, Any]):
+    """``pupil_record_login`` and the ``authn_login_success`` entry: in the login's own
+    transaction where the entry holds no lock (the sealer, SQLite), so that one commit makes
+    both durable and a crash keeps both or neither; after it otherwise (the head lock would be
+    held across the login's commit)."""
+
+    def log_login(pupil) -> None:
+        # The pupil found or made by record_login (merged accounts keep the new pseudonym).
+        privacy.log(
+            "authn_login_success",
+            actor=f"pupil:{pupil.pseudonym}",
+            subject=pupil.pseudonym,
+            details={"kind": pupil.kind, **extra},
+        )
+
+    together = privacy.log_joins_transactions()
+    try:
+        pupil = pupil_services.pupil_record_login(
+            claims=parsed,
+            granted_schools=granted,
+            pseudonym=pseudonym,
+            then=log_login if together else None,
+        )
+    except PupilInactive as inactive:
+        raise LoginFailure("account_inactive", pseudonym=inactive.pseudonym) from None
+    if not together:
+        log_login(pupil)
+    return pupil

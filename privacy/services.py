@@ -121,6 +121,14 @@ def privacy_log_write(
     return entry
 
 
+def privacy_log_joins_transactions() -> bool:
+    """Whether an entry written inside a caller's transaction costs other writers nothing: with
+    the sealer (one INSERT, no lock) and on SQLite (which serialises writers anyway). Without
+    the sealer, PostgreSQL would hold the head lock until the caller commits, and every other
+    writer would wait for that commit's flush."""
+    return settings.PRIVACY_LOG_SEALER or connection.vendor != "postgresql"
+
+
 def privacy_log_head() -> Head:
     """The newest entry, else the newest checkpoint, else the genesis."""
     row = PrivacyLogRecord.objects.order_by("-sequence").values_list("sequence", "hash").first()

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib.admin.models import LogEntry
@@ -71,13 +71,19 @@ def pupil_account_pseudonyms(claims: LeerIDClaims) -> list[str]:
 
 @transaction.atomic
 def pupil_record_login(
-    *, claims: LeerIDClaims, granted_schools: Iterable[str], pseudonym: str | None = None
+    *,
+    claims: LeerIDClaims,
+    granted_schools: Iterable[str],
+    pseudonym: str | None = None,
+    then: Callable[[Pupil], None] | None = None,
 ) -> Pupil:
     """Record a granted login: find or create the pupil, merge, replace the snapshot.
 
     ``pseudonym`` is ``pupil_pseudonym(claims)``, passed in by a caller that already has it
-    (the login computes it once). Returns the surviving pupil with ``.user`` and ``.snapshot``
-    loaded.
+    (the login computes it once). ``then`` is called with the surviving pupil last, inside the
+    same transaction: the login writes its privacy-log entry there, so that a crash keeps the
+    login and its entry together or neither. Returns the surviving pupil with ``.user`` and
+    ``.snapshot`` loaded.
     """
     granted = sorted(set(granted_schools))
     if not granted:
@@ -113,6 +119,8 @@ def pupil_record_login(
     owners = {alias: survivor.pk if owner in absorbed else owner for alias, owner in owners.items()}
     _aliases_register(survivor, aliases, owners, take_over=claims.identified)
     survivor.snapshot = _snapshot_replace(survivor, claims=claims, granted=granted, now=now)
+    if then is not None:
+        then(survivor)
     return survivor
 
 

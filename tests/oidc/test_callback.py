@@ -137,6 +137,52 @@ def test_it_answers_503_when_the_database_is_down(client, op, demo_schools):
     assert (status, reason) == (503, "database_unavailable")
 
 
+def _failing_login_entry(real_log):
+    """privacy.log, except that the login's own entry meets a database error."""
+
+    def log(action, **fields):
+        if action == "authn_login_success":
+            raise OperationalError("the privacy log's table is gone")
+        return real_log(action, **fields)
+
+    return log
+
+
+def test_with_the_sealer_a_login_whose_entry_fails_records_nothing(
+    client, op, demo_schools, settings
+):
+    """With the sealer (and on SQLite) the entry is written in the login's own transaction: when
+    it fails, the pupil's record goes with it, and the pupil sees the 503 page."""
+    import privacy
+    from pupils.models import Pupil
+
+    settings.PRIVACY_LOG_SEALER = True
+    with mock.patch("privacy.log", _failing_login_entry(privacy.log)):
+        response = login(client, op)
+    assert landed_on(client, response) == (503, "database_unavailable")
+    assert not Pupil.objects.exists()
+    assert login(client, op)["Location"] == "/"
+    assert Pupil.objects.count() == 1
+
+
+def test_without_the_sealer_on_postgresql_the_entry_follows_the_login(
+    client, op, demo_schools, settings
+):
+    """Without the sealer the entry would hold the head lock across the login's commit, so it
+    is written after it: a failing entry then leaves the login recorded (the 503 still says
+    the login did not happen)."""
+    import privacy
+    from pupils.models import Pupil
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writes the entry in the login's transaction")
+    settings.PRIVACY_LOG_SEALER = False
+    with mock.patch("privacy.log", _failing_login_entry(privacy.log)):
+        response = login(client, op)
+    assert landed_on(client, response) == (503, "database_unavailable")
+    assert Pupil.objects.count() == 1
+
+
 def test_it_answers_503_when_the_session_store_is_down_too(client, op):
     """With sessions in the database and the database gone, the callback still answers 503."""
     params = start_login(client, op)
@@ -292,14 +338,18 @@ def test_it_treats_a_timeout_like_the_op_being_down(client, op, monkeypatch):
     assert landed_on(client, finish_login(client, params)) == (503, "op_unavailable")
 
 
-def test_it_needs_at_most_seven_queries_for_a_returning_login(client, op, demo_schools, settings):
+@pytest.mark.parametrize("sealer", [False, True], ids=["entry after the login", "sealer"])
+def test_it_needs_at_most_seven_queries_for_a_returning_login(
+    client, op, demo_schools, settings, sealer
+):
     """A returning pupil's callback runs at most 7 SQL statements, with sessions in the cache
     as in production (REDIS_URL set): the school gate, five in pupil_record_login, the
-    privacy-log entry."""
+    privacy-log entry (inside the login's transaction with the sealer)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     settings.SESSION_ENGINE = "ilearn_auth.session_store"
+    settings.PRIVACY_LOG_SEALER = sealer
 
     login(client, op)
     client.post("/logout/")
