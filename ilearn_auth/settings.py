@@ -71,7 +71,7 @@ if DB_IS_POSTGRES:
         DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout_ms}"
     # Statements run through a server-binding cursor are prepared on the connection after
     # this many calls: only privacy.log's pending INSERT uses one (privacy.services); Django's
-    # own cursors bind on the client and never prepare, whatever this says.
+    # own cursors bind on the client and are never prepared (docs/decisions.md, issue 15).
     DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

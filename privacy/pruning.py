@@ -25,7 +25,7 @@ from django.db import connection, transaction
 
 from privacy import actions, chain, storage
 from privacy.models import PrivacyLogCheckpoint, PrivacyLogRecord
-from privacy.services import HEAD_LOCK_KEY, lock_head, privacy_log_head, privacy_log_write
+from privacy.services import lock_head, privacy_log_head, privacy_log_write
 
 DROP_LOCK_TIMEOUT = "5s"
 
@@ -72,11 +72,11 @@ def _prune_partitions(*, older_than: datetime) -> int:
     return removed
 
 
-# What a step needs to know, read under the head lock in one round trip. The select list is
-# evaluated left to right: the lock is taken before the timeout applies (only the DROP's wait
-# for readers is bounded).
+# What a step needs to know, read once the head lock is held: a statement of its own after
+# lock_head(), because a statement that waited for the lock would still read with the snapshot
+# it took before waiting (READ COMMITTED), and miss what the previous holder committed.
 _STEP_STATE = """
-SELECT pg_advisory_xact_lock(%s), set_config('lock_timeout', %s, true),
+SELECT set_config('lock_timeout', %s, true),
        (SELECT period FROM privacy_log_head WHERE id = 1),
        (SELECT coalesce(max(sequence), 0) FROM privacy_privacylogcheckpoint),
        ARRAY(SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -96,25 +96,27 @@ def _drop_oldest_partition(*, older_than: datetime) -> tuple[int, bool]:
     """Drop the oldest partition if it is due. Returns the entries removed and whether the next
     partition is due too (then the caller takes another step, under the lock again).
 
-    Four round trips, whatever the partition's size: the state, the partition's last entry, the
-    checkpoint with the drop, and the prune's own entry. A prune holds the log's lock while it
-    drops, so every statement saved is time no login waits.
+    Five round trips, whatever the partition's size: the head lock, the state, the partition's
+    last entry, the checkpoint with the drop, and the prune's own entry. The lock timeout is
+    set after the head lock is held: only the DROP's wait for readers is bounded.
     """
     due_before = storage.period_of(older_than)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_STEP_STATE, [HEAD_LOCK_KEY, DROP_LOCK_TIMEOUT])
-        _, _, head_period, start, names = cursor.fetchone()
+        lock_head()
+        cursor.execute(_STEP_STATE, [DROP_LOCK_TIMEOUT])
+        _, head_period, start, names = cursor.fetchone()
         due = sorted(
             (period, name) for name in names if (period := _period_of_name(name)) < due_before
         )
         if not due:
             return 0, False
         period, name = due[0]
+        table = connection.ops.quote_name(name)
         cursor.execute(
-            f"SELECT sequence, hash FROM {name} ORDER BY sequence DESC LIMIT 1"  # noqa: S608
+            f"SELECT sequence, hash FROM {table} ORDER BY sequence DESC LIMIT 1"  # noqa: S608
         )
         last = cursor.fetchone()
-        drop = f"DROP TABLE {name};"
+        drop = f"DROP TABLE {table};"
         if period == head_period:
             # The next entry makes its month's partition again (privacy_log_append).
             drop += " UPDATE privacy_log_head SET period = -1 WHERE id = 1;"

@@ -135,6 +135,67 @@ def test_it_drops_an_empty_month_without_a_checkpoint_and_goes_on():
 
 
 @postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_prune_that_waited_for_another_reads_what_that_one_dropped(three_months):
+    """Two prunes at once: the second waits for the head lock, then must see the month the
+    first dropped as gone (not read it with the snapshot it had before waiting)."""
+    import threading
+
+    from django.db import connections
+
+    holding, release, errors = threading.Event(), threading.Event(), []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():  # holds the head lock until release
+                privacy_log_prune(older_than=datetime(2022, 4, 15, tzinfo=UTC))
+                holding.set()
+                release.wait(10)
+        except BaseException as exc:
+            errors.append(exc)
+            holding.set()
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            privacy_log_prune(older_than=datetime(2022, 5, 15, tzinfo=UTC))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    holding.wait(10)
+    threads.append(threading.Thread(target=second))
+    threads[1].start()
+    _wait_for_a_lock_wait()
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert errors == []
+    assert not {"privacy_log_2022_03", "privacy_log_2022_04"} & set(_partitions())
+    assert list(PrivacyLogCheckpoint.objects.order_by("sequence").values_list("sequence")) == [
+        (3,),
+        (6,),
+    ]
+    assert privacy_log_verify().ok
+
+
+def _wait_for_a_lock_wait() -> None:
+    import time
+
+    for _ in range(200):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.025)
+    raise AssertionError("the second prune never waited for the first")
+
+
+@postgres_only
 def test_with_the_sealer_the_log_verifies_right_after_a_prune(three_months, settings):
     """The prune's entry is chained with its checkpoint, not left pending for the sealer:
     the verifier compares the checkpoint with the newest prune entry at once."""

@@ -344,7 +344,9 @@ def test_it_needs_at_most_seven_queries_for_a_returning_login(
 ):
     """A returning pupil's callback runs at most 7 SQL statements, with sessions in the cache
     as in production (REDIS_URL set): the school gate, five in pupil_record_login, the
-    privacy-log entry (inside the login's transaction with the sealer)."""
+    privacy-log entry (inside the login's transaction with the sealer; the count is the same
+    either way, which is the point: test_with_the_sealer_a_login_whose_entry_fails_records_
+    nothing shows where the entry is written)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
