@@ -24,6 +24,7 @@ from ilearn_auth.failures import LoginFailure
 from ilearn_auth.id_token import checked_id_token_claims
 from ilearn_auth.op_calls import exchange_code, fetch_userinfo, op_endpoints
 from privacy.selectors import UNEXPECTED_CLAIMS_KEY
+from privacy.services import privacy_log_joins_transactions
 from pupils import claims as pupil_claims
 from pupils import services as pupil_services
 from pupils.exceptions import PupilInactive
@@ -115,7 +116,7 @@ def _record_and_log(parsed, granted, pseudonym: str, *, extra: dict[str, Any]):
             details={"kind": pupil.kind, **extra},
         )
 
-    together = privacy.log_joins_transactions()
+    together = privacy_log_joins_transactions()
     try:
         pupil = pupil_services.pupil_record_login(
             claims=parsed,

@@ -39,11 +39,3 @@ def log(
     )
     log_written(action=action, outcome=outcome)
     return entry
-
-
-def log_joins_transactions() -> bool:
-    """Whether ``log`` may be called inside the caller's transaction at no cost to other
-    writers (see ``privacy.services.privacy_log_joins_transactions``)."""
-    from privacy.services import privacy_log_joins_transactions
-
-    return privacy_log_joins_transactions()
