@@ -298,8 +298,8 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
     def verify_view(self, request: HttpRequest) -> HttpResponseRedirect:
         if not self.has_view_permission(request):
             raise PermissionDenied("privacy.view_privacylogentry")
-        # From the head the last check recorded (privacy.selfcheck): a rewritten or cut chain
-        # since then is caught too.
+        # From the newest head any check recorded (this button, the daily self-check,
+        # verify_privacy_log): a rewritten or cut chain since then is caught too.
         since = privacy_log_last_verified_head()
         result = privacy_log_verify_since(since)
         problem = result.problem
@@ -313,7 +313,11 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
                 "since_sequence": since.sequence if since else None,
                 "head_sequence": result.head.sequence,
                 "head_hash": result.head.hash,
-                **({"broken_at": problem.sequence} if problem else {}),
+                **(
+                    {"problem_sequence": problem.sequence, "problem_kind": problem.kind}
+                    if problem
+                    else {}
+                ),
             },
             request_id=getattr(request, "request_id", None),
         )

@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.db.models.fields.json import KeyTextTransform
 
 from privacy import storage
-from privacy.models import PrivacyLogEntry
+from privacy.models import PrivacyLogEntry, PrivacyLogVerification
 from privacy.services import Head, privacy_log_pending_state
 
 __all__ = ["privacy_log_pending_state"]  # re-exported: the sealer's lag, read by /metrics
@@ -88,14 +88,8 @@ def log_unexpected_claim_names(*, start: datetime, end: datetime) -> Counter[str
 
 
 def privacy_log_last_verified_head() -> Head | None:
-    """The head the newest successful chain check (the DPO's button or the daily self-check)
-    recorded in the log itself, to verify from; None before the first."""
-    details = (
-        PrivacyLogEntry.objects.filter(action="privacy_log_verified", outcome="success")
-        .order_by("-sequence")
-        .values_list("details", flat=True)
-        .first()
-    )
-    if not details or "head_hash" not in details:
-        return None
-    return Head(details["head_sequence"], details["head_hash"])
+    """The newest head a chain check found whole (``PrivacyLogVerification``: the DPO's button,
+    the daily self-check and ``verify_privacy_log`` all record theirs), to verify from; None
+    before the first."""
+    row = PrivacyLogVerification.objects.values_list("sequence", "hash").first()
+    return Head(*row) if row else None

@@ -274,23 +274,31 @@ def test_it_refuses_the_chain_check_to_other_staff(client):
 
 
 def test_the_chain_check_starts_from_the_last_recorded_head(client, dpo):
-    """A second check verifies against the head the first recorded; a recorded head that is
-    no longer in the chain (a rewritten log) is reported as a break."""
+    """A check verifies from the newest head any check recorded (its own, or the daily
+    self-check's); a recorded head that is no longer in the chain (a rewritten log) is reported
+    as a break. An entry that merely claims a head changes nothing."""
+    from privacy.models import PrivacyLogVerification
+    from privacy.verification import privacy_log_verify_incremental
+
     write(2)
     verify = reverse("admin:privacy_privacylogentry_verify")
     client.post(verify)
     first = PrivacyLogEntry.objects.filter(action="privacy_log_verified").get()
-    client.post(verify)
-    second = PrivacyLogEntry.objects.filter(action="privacy_log_verified").order_by("-sequence")[0]
-    assert second.outcome == "success"
-    assert second.details["since_sequence"] == first.details["head_sequence"]
-
+    privacy_log_verify_incremental()  # what the daily self-check runs
+    daily = PrivacyLogVerification.objects.first()
+    assert daily.sequence > first.details["head_sequence"]
     privacy.log(
         "privacy_log_verified",
         actor="system",
         details={"head_sequence": 2, "head_hash": "f" * 64},
     )
+    client.post(verify)
+    second = PrivacyLogEntry.objects.filter(action="privacy_log_verified").order_by("-sequence")[0]
+    assert second.outcome == "success"
+    assert second.details["since_sequence"] == daily.sequence
+
+    PrivacyLogVerification.objects.filter(pk=second.details["head_sequence"]).update(hash="f" * 64)
     response = client.post(verify, follow=True)
     assert "De keten is gebroken" in response.content.decode()
     last = PrivacyLogEntry.objects.filter(action="privacy_log_verified").order_by("-sequence")[0]
-    assert last.outcome == "failure"
+    assert (last.outcome, last.details["problem_kind"]) == ("failure", "changed")

@@ -25,6 +25,13 @@ OUTSIDE_THE_PROTOCOL = {
 }
 
 
+@pytest.fixture(autouse=True)
+def sessions_in_the_database(settings):
+    """With REDIS_URL set (as in CI) sessions would live in Redis and the dump would hold none:
+    keep them in the database here, so the dump reads what a session stores too."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+
 def database_dump() -> str:
     """Every value of every row of every table, as text (what a backup holds)."""
     parts = []
@@ -51,6 +58,7 @@ def test_it_keeps_no_leerid_or_account_key_in_clear(client, op, demo_schools):
     op.claims = pupil_claims(ov_historiek_account_uuid=[OLD_ACCOUNT])
     assert login(client, op)["Location"] == "/"
     dump = database_dump()
+    assert "_auth_user_id" in dump  # the pupil's session was read, decoded
     assert "fictief" not in dump  # names are encrypted (as before)
     keys = [*op.claims["ov_leerid_uuid"], op.claims["ov_account_uuid"], OLD_ACCOUNT]
     for key in keys:
@@ -63,5 +71,6 @@ def test_it_stores_nothing_of_the_claims_outside_the_protocol(client, op, demo_s
     op.claims = pupil_claims(**OUTSIDE_THE_PROTOCOL)
     assert login(client, op)["Location"] == "/"
     dump = database_dump()
+    assert "_auth_user_id" in dump  # the pupil's session was read, decoded
     for value in OUTSIDE_THE_PROTOCOL.values():
         assert value.lower() not in dump
