@@ -6,8 +6,9 @@ open session for hours while a new login is refused. ``PupilAccessMiddleware`` c
 
 - every ``PUPIL_ACCESS_RECHECK_SECONDS`` (default 300) per session, the schools that granted
   access at login are asked again (``schools.access``, one query, plus one for the snapshot);
-  none in force any more: the session ends and the pupil lands on the 403 page that says why
-  (``no_agreement``; ``/api/me`` answers 403 JSON with the reason);
+  none in force any more: the session ends as a refused login does (``end_with_failure``: the
+  entry with the schools, the 403 page that says why with its reference; ``no_agreement``;
+  ``/api/me`` answers 403 JSON with the reason);
 - a deactivated user is refused by ``LeerIDBackend.get_user`` at once, on the next request
   (Django loads the user per request anyway); the middleware then ends the session and shows
   the ``account_inactive`` page. A user deleted meanwhile (a merge, an erasure) simply ends
@@ -23,11 +24,9 @@ import time
 from django.conf import settings
 from django.contrib import auth
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
-import privacy
-from ilearn_auth.failures import FAILURE_SESSION_KEY
+from ilearn_auth.failures import LoginFailure, end_with_failure
 from pupils.models import IdentitySnapshot, Pupil
 from schools.access import schools_with_agreement_in_force
 
@@ -40,19 +39,20 @@ def mark_checked(request: HttpRequest) -> None:
     request.session[CHECKED_AT_SESSION_KEY] = time.time()
 
 
-def access_problem(user_id: int) -> tuple[str, str]:
-    """("", "") while the pupil may stay; else (reason, pseudonym) of why the session ends."""
+def access_problem(user_id: int) -> tuple[str, str, tuple[str, ...]]:
+    """("", pseudonym, schools) while the pupil may stay; else the reason the session ends,
+    with the pseudonym and the schools that granted access at login (for Support)."""
     snapshot = (
         IdentitySnapshot.objects.filter(pupil__user_id=user_id)
         .values_list("granted_schools", "pupil__pseudonym")
         .first()
     )
     if snapshot is None:
-        return "no_agreement", ""
+        return "no_agreement", "", ()
     granted, pseudonym = snapshot
     if schools_with_agreement_in_force(granted):
-        return "", pseudonym
-    return "no_agreement", pseudonym
+        return "", pseudonym, tuple(granted)
+    return "no_agreement", pseudonym, tuple(granted)
 
 
 class PupilAccessMiddleware:
@@ -82,25 +82,24 @@ class PupilAccessMiddleware:
             return self.refuse(request, "account_inactive" if pseudonym else "", pseudonym or "")
         if time.time() - checked_at < settings.PUPIL_ACCESS_RECHECK_SECONDS:
             return self.get_response(request)
-        reason, pseudonym = access_problem(request.user.pk)
+        reason, pseudonym, schools = access_problem(request.user.pk)
         if reason:
-            return self.refuse(request, reason, pseudonym)
+            return self.refuse(request, reason, pseudonym, schools)
         mark_checked(request)
         return self.get_response(request)
 
-    def refuse(self, request: HttpRequest, reason: str, pseudonym: str) -> HttpResponse:
+    def refuse(
+        self, request: HttpRequest, reason: str, pseudonym: str, schools: tuple[str, ...] = ()
+    ) -> HttpResponse:
+        # Always a fresh session: one whose user get_user refused still holds the user's key.
         auth.logout(request)
         if not reason:
             return self.get_response(request)
-        privacy.log(
-            "authz_fail",
-            actor=f"pupil:{pseudonym}" if pseudonym else "system",
-            subject=pseudonym,
-            outcome="failure",
-            reason=reason,
-            details={"detail": "session_recheck"},
+        # As a refused login ends: the entry with its reference and schools for Support.
+        failure = LoginFailure(
+            reason, pseudonym=pseudonym, detail="session_recheck", schools=schools
         )
-        request.session[FAILURE_SESSION_KEY] = reason
+        page = end_with_failure(request, failure)
         if request.path.startswith("/api/"):
             return JsonResponse({"error": "access_refused", "reason": reason}, status=403)
-        return HttpResponseRedirect(reverse("login_failed"))
+        return page

@@ -219,6 +219,12 @@ def failure_page(request: HttpRequest, reason: str, reference: str = "") -> Http
 def end_failed_login(request: HttpRequest, failure: LoginFailure) -> HttpResponse:
     """One privacy-log entry, the reason in the session, and a redirect to the failure page."""
     metrics.login_decided(outcome=failure.category.name.lower(), reason=failure.reason)
+    return end_with_failure(request, failure)
+
+
+def end_with_failure(request: HttpRequest, failure: LoginFailure) -> HttpResponse:
+    """What a failed login and a session ended by the access re-check share: the entry (its
+    sequence is the page's reference), the session's user signed out, and the failure page."""
     reference = ""
     if failure.reason == "database_unavailable":
         # Nowhere to write the privacy log, and trying would only make the pupil wait longer.

@@ -49,17 +49,25 @@ def test_it_ends_the_session_within_the_interval_after_a_suspension(client, sign
     )
     assert client.get("/api/me").status_code == 401
     (entry,) = privacy_entries(action="authz_fail")
-    assert (entry.reason, entry.details) == ("no_agreement", {"detail": "session_recheck"})
+    assert (entry.reason, entry.details) == (
+        "no_agreement",
+        {"detail": "session_recheck", "schools": ["012345"]},
+    )
     assert entry.subject and entry.actor == f"pupil:{entry.subject}"
 
 
 def test_it_shows_the_pupil_the_refusal_page(client, signed_in, settings):
-    """A page request after the re-check lands on the 403 page that says why."""
+    """A page request after the re-check lands on the 403 page that says why, with the
+    reference Support looks the refusal up by (as a refused login's page has)."""
+    from ilearn_auth.refusal_reference import reference_for
+
     suspend_the_school()
     signed_in.shift(settings.PUPIL_ACCESS_RECHECK_SECONDS + 1)
     response = client.get("/", follow=True)
     assert response.status_code == 403
     assert "Je school werkt (nog) niet met i-Learn" in response.content.decode()
+    (entry,) = privacy_entries(action="authz_fail")
+    assert entry.sequence and reference_for(entry.sequence) in response.content.decode()
 
 
 def test_it_keeps_the_session_while_the_school_stays_in_force(client, signed_in, settings):
