@@ -8,8 +8,13 @@ import re
 
 from django.conf import settings
 
-# A key as staff type it into a search form: any case, hyphens optional.
-_TYPED_KEY = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
+# A key as staff type or paste it into a search form: any case, hyphens optional, and whatever
+# came with it when copied (urn:uuid:, braces, quotes, a trailing dot), but not inside a longer
+# run of hex digits (a pseudonym).
+_TYPED_KEY = re.compile(
+    r"(?<![0-9a-f])([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})"
+    r"(?![0-9a-f])"
+)
 
 
 def pseudonymize(value: str) -> str:
@@ -23,16 +28,15 @@ def short(pseudonym: str) -> str:
     return pseudonym[:12]
 
 
-def typed_key_pseudonym(text: str) -> str | None:
-    """The pseudonym of a LeerID or account key typed by staff, or None if it is not a key.
+def typed_key(text: str) -> str | None:
+    """The LeerID or account key in what staff typed, in the form LeerID sends it (lower-case,
+    hyphenated), so a key copied without hyphens, with spaces or with its wrapping finds the
+    same pupil; None if the text holds no key."""
+    match = _TYPED_KEY.search(re.sub(r"\s+", "", text.lower()))
+    return "-".join(match.groups()) if match else None
 
-    The key is put in the form LeerID sends (lower-case, hyphenated) before hashing, so a key
-    copied without hyphens finds the same pupil.
-    """
-    text = text.strip().lower()
-    if not _TYPED_KEY.match(text):
-        return None
-    digits = text.replace("-", "")
-    return pseudonymize(
-        "-".join((digits[:8], digits[8:12], digits[12:16], digits[16:20], digits[20:]))
-    )
+
+def typed_key_pseudonym(text: str) -> str | None:
+    """The pseudonym of a LeerID or account key typed by staff (``typed_key``), or None."""
+    key = typed_key(text)
+    return pseudonymize(key) if key else None

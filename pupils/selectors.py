@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from privacy.pseudonyms import typed_key_pseudonym
+from privacy.pseudonyms import typed_key, typed_key_pseudonym
 from pupils.models import AccountAlias, IdentitySnapshot, Pupil
 
 _PSEUDONYM_PREFIX = re.compile(r"^[0-9a-f]{12,64}$")
@@ -32,7 +32,7 @@ def pupils_matching(text: str) -> QuerySet[Pupil]:
             .values("pk")
             .union(
                 AccountAlias.objects.filter(pseudonym=pseudonym).values("pupil_id"),
-                Pupil.objects.filter(public_id=uuid.UUID(text)).values("pk"),
+                Pupil.objects.filter(public_id=uuid.UUID(typed_key(text))).values("pk"),
             )
         )
         by_key = Pupil.objects.filter(pk__in=owners)

@@ -149,15 +149,26 @@ def test_it_filters_by_action_outcome_actor_and_date(client, dpo):
     assert client.get(url, {"created_at__from": "not-a-date"}).status_code == 302
 
 
-@pytest.mark.parametrize("spelling", ["hyphens", "no_hyphens"])
+TYPED_SPELLINGS = {
+    "hyphens": LEERID_KEY.upper(),
+    "no_hyphens": LEERID_KEY.replace("-", ""),
+    # As copied from a mail or a spreadsheet: the key with what came along.
+    "urn": f"urn:uuid:{LEERID_KEY}",
+    "braces_and_a_dot": f"{{{LEERID_KEY}}}.",
+    "spaces": f" {LEERID_KEY[:8]} {LEERID_KEY[8:]} ",
+}
+
+
+@pytest.mark.parametrize("spelling", list(TYPED_SPELLINGS))
 def test_it_finds_entries_by_pseudonym_and_by_a_typed_leerid_key(client, dpo, spelling):
-    """The search box posts: a LeerID key, in either spelling, comes back as its pseudonym."""
+    """The search box posts: a LeerID key, however it was typed or pasted, comes back as its
+    pseudonym, never as itself in the URL."""
     target = pseudonymize(LEERID_KEY)
     privacy.log("authn_login_success", actor=f"pupil:{target}", subject=target)
     write(2, actor=f"pupil:{OTHER_PSEUDONYM}", subject=OTHER_PSEUDONYM)
     response = client.get(reverse(CHANGELIST), {"q": target})
     assert response.context["cl"].result_count == 1
-    typed = LEERID_KEY.upper() if spelling == "hyphens" else LEERID_KEY.replace("-", "")
+    typed = TYPED_SPELLINGS[spelling]
     search = client.post(
         reverse("admin:privacy_privacylogentry_search_key"), {"q": typed, "outcome": "success"}
     )
@@ -176,7 +187,9 @@ def test_it_has_no_search_box_that_sends_a_key_in_the_url(client, dpo):
     assert not [tag for tag, body in forms if 'method="get"' in tag and 'name="q"' in body]
 
 
-@pytest.mark.parametrize("typed", [LEERID_KEY, LEERID_KEY.replace("-", "")])
+@pytest.mark.parametrize(
+    "typed", [LEERID_KEY, LEERID_KEY.replace("-", ""), f"urn:uuid:{LEERID_KEY}."]
+)
 def test_it_refuses_a_key_typed_into_the_url(client, dpo, typed):
     """?q=<key> (either spelling) is not searched for: back to the list, key dropped, told why."""
     target = pseudonymize(LEERID_KEY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -257,6 +258,16 @@ def test_it_finds_pupils_by_school(support, pupil):
     assert list(found) == [pupil]
     found = support.get(url, {"q": "047001"}).context["cl"].result_list
     assert list(found) == [other]
+
+
+def test_its_get_search_box_takes_school_numbers_only(support, pupil):
+    """The GET box (its term is in the URL) lets the browser send digits only: a key pasted
+    there by mistake is stopped before it reaches a URL. Keys go to the POST form above it."""
+    html = support.get(reverse("admin:pupils_pupil_changelist"), {"q": "12345"}).content.decode()
+    forms = re.findall(r"(<form[^>]*>)(.*?)</form>", html, re.S)
+    (get_form,) = [body for tag, body in forms if 'method="get"' in tag and 'name="q"' in body]
+    assert 'pattern="[0-9]{1,6}"' in get_form and 'value="12345"' in get_form
+    assert [tag for tag, body in forms if 'method="post"' in tag and 'name="key"' in body]
 
 
 def test_it_never_lets_a_pupil_into_the_admin(client, pupil):
