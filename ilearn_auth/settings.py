@@ -14,17 +14,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ilearn_auth.beat_schedule import beat_schedule, seal_entry
 from ilearn_auth.components import *  # noqa: F403 - the settings no variable changes
+from ilearn_auth.components import BASE_DIR
 from ilearn_auth.logging_config import logging_config
 from ilearn_auth.secret_checks import (
-    DEV_FIELD_ENCRYPTION_KEY,  # noqa: F401 - a setting, as before the checks moved
     DEV_PSEUDONYM_KEY,
     DEV_SECRET_KEY,
-    MIN_SECRET_LENGTH,  # noqa: F401 - a setting, as before the checks moved
     checked_encryption_keys,
     checked_secret,
 )
-
-BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)

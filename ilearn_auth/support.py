@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods
 from ilearn_auth.refusal_codes import REFUSAL_CODES
 from ilearn_auth.refusal_reference import reference_for, sequence_from
 from privacy.audit import log_sensitive_read
-from privacy.pseudonyms import pseudonymize, short, typed_key_pseudonym
+from privacy.pseudonyms import fingerprint, typed_key_pseudonym
 from privacy.selectors import REFUSAL_ACTIONS, privacy_log_entry, privacy_log_refusals
 from pupils.models import IdentitySnapshot, Pupil
 from pupils.selectors import pupils_matching
@@ -176,7 +176,7 @@ def _identities(request: HttpRequest, pupils: list[Pupil]) -> list[dict]:
                 "given_name": snapshot.given_name,
                 "family_name": snapshot.family_name,
                 # Fingerprints, as on the pupil's page: enough to match a key, never the key.
-                "keys": [short(pseudonymize(str(key))) for key in keys if key],
+                "keys": [fingerprint(str(key)) for key in keys if key],
                 "enrollments": snapshot.enrollments,
             }
         )

@@ -32,7 +32,7 @@ from privacy.models import (
     PrivacyLogCheckpoint,
     PrivacyLogEntry,
 )
-from privacy.pseudonyms import typed_key_pseudonym
+from privacy.pseudonyms import short, typed_key_pseudonym
 from privacy.reasons import reason_label
 from privacy.selectors import privacy_log_last_verified_head
 from privacy.selfcheck import privacy_log_verify_since
@@ -134,18 +134,9 @@ class DateRangeFilter(admin.FieldListFilter):
         return parsed
 
 
-# privacy.verification's kinds of break, as the DPO reads them.
-_BREAKS = {
-    "changed": _("een regel is gewijzigd"),
-    "missing": _("een regel ontbreekt"),
-    "reordered": _("regels staan in een andere volgorde"),
-    "inserted": _("er is een regel tussengevoegd"),
-}
-
-
 def _short(value: str) -> str:
-    """A pseudonym's first 12 characters (enough to tell pupils apart in a list); else as is."""
-    return value[:12] + "…" if _PSEUDONYM.match(value) else value
+    """A pseudonym's start (enough to tell pupils apart in a list); else as is."""
+    return short(value) + "…" if _PSEUDONYM.match(value) else value
 
 
 def _midnight(day) -> datetime:
@@ -338,7 +329,7 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
                 _("De keten is gebroken bij volgnummer %(at)s: %(kind)s (%(detail)s).")
                 % {
                     "at": problem.sequence,
-                    "kind": _BREAKS.get(problem.kind, problem.kind),
+                    "kind": reason_label(problem.kind),
                     "detail": problem.detail,
                 },
             )

@@ -89,8 +89,11 @@ def encode_text(fields: Mapping[str, object]) -> bytes:
 def encode_rest(fields: Mapping[str, object]) -> str:
     """Everything after the sequence number, from ``|``: known before the entry has a number.
 
-    The database appends ``<version>|<sequence>`` in front of it once the chain position is
-    assigned (``privacy_log_append``), so the field order lives here only.
+    The database puts ``<version>|<sequence>`` in front of it once the chain position is
+    assigned (``privacy_log_append``, ``privacy_log_seal``). The sealer also reads the fields
+    back out of it by position (migration 0011's ``privacy_log_batch``, and the month from the
+    leading timestamp); ``test_sealer.py`` stores varied entries both ways and compares, so a
+    change of order here must change that SQL too.
     """
     return "".join(f"|{fields[name]}" for name in FIELDS[1:])
 

@@ -156,18 +156,16 @@ def _prune_batch(*, older_than: datetime, upto: int, batch_size: int) -> int:
         if not due:
             return 0
         through_sequence, through_hash = due[-1]
-        _checkpoint(through_sequence, through_hash, len(due))
+        # SQLite: no append-only trigger to let through (the PostgreSQL path sets its flag).
+        PrivacyLogCheckpoint.objects.create(
+            sequence=through_sequence,
+            hash=through_hash,
+            pruned_at=datetime.now(UTC),
+            entries_removed=len(due),
+        )
         PrivacyLogRecord.objects.filter(sequence__lte=through_sequence).delete()
         _log_prune(through_sequence, through_hash, len(due), older_than)
         return len(due)
-
-
-def _checkpoint(sequence: int, entry_hash: str, removed: int) -> None:
-    _allow_prune(True)
-    PrivacyLogCheckpoint.objects.create(
-        sequence=sequence, hash=entry_hash, pruned_at=datetime.now(UTC), entries_removed=removed
-    )
-    _allow_prune(False)
 
 
 def _log_prune(sequence: int, entry_hash: str, removed: int, older_than: datetime) -> None:
@@ -185,12 +183,3 @@ def _log_prune(sequence: int, entry_hash: str, removed: int, older_than: datetim
             "older_than": chain.timestamp(older_than),
         },
     )
-
-
-def _allow_prune(on: bool) -> None:
-    """Set the flag the append-only trigger checks; SET LOCAL dies with the transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('ilearn.privacy_prune', %s, true)", ["on" if on else "off"]
-            )

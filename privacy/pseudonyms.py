@@ -28,6 +28,12 @@ def short(pseudonym: str) -> str:
     return pseudonym[:12]
 
 
+def fingerprint(key: str) -> str:
+    """A key as staff see it on a page: the start of its pseudonym, the same for both
+    spellings; enough to match a key, never the key."""
+    return short(pseudonymize(key))
+
+
 def typed_key(text: str) -> str | None:
     """The LeerID or account key in what staff typed, in the form LeerID sends it (lower-case,
     hyphenated), so a key copied without hyphens, with spaces or with its wrapping finds the

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from privacy.audit import log_sensitive_read, staff_actor
-from privacy.pseudonyms import pseudonymize, short
+from privacy.pseudonyms import fingerprint, short
 from pupils.forms import RequestReferenceForm
 from pupils.models import IdentitySnapshot, Pupil
 from pupils.selectors import pupils_at_school, pupils_matching
@@ -292,11 +292,6 @@ class PupilAdmin(admin.ModelAdmin):
             "change_url": reverse("admin:pupils_pupil_change", args=[pupil.pk]),
         }
         return TemplateResponse(request, "admin/pupils/pupil/request.html", context)
-
-
-def fingerprint(key: str) -> str:
-    """A key as Support sees it: the start of its pseudonym, the same for both spellings."""
-    return short(pseudonymize(key))
 
 
 # --- Pupils' users stay out of the staff user list --------------------------------------------
