@@ -171,6 +171,34 @@ def test_it_merges_a_temporary_pupil_into_the_existing_identified_one(merges):
     assert entry.details == {"merged_pseudonym": temporary.pseudonym, "in_place": False}
 
 
+def test_a_merge_takes_the_admin_log_rows_about_the_merged_pupil_with_it(merges):
+    """README: a django_admin_log row about a pupil or its user goes with the account, on a
+    merge too (rows an older version wrote; the pupils' admin writes none)."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    leer_id, stray_account = new_key(), new_key()
+    pupil_record_login(claims=leerid_claims(leer_id_uuid=leer_id), granted_schools=GRANTED)
+    temporary = pupil_record_login(
+        claims=leerid_claims(account_uuid=stray_account), granted_schools=GRANTED
+    )
+    staff = get_user_model().objects.create_user("staff-fictief", is_staff=True)
+    for obj in (temporary, temporary.user):
+        LogEntry.objects.create(
+            user=staff,
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=str(obj.pk),
+            object_repr="fictief",
+            action_flag=CHANGE,
+        )
+    pupil_record_login(
+        claims=leerid_claims(leer_id_uuid=leer_id, historiek=(stray_account,)),
+        granted_schools=GRANTED,
+    )
+    assert not Pupil.objects.filter(pk=temporary.pk).exists()
+    assert not LogEntry.objects.exists()
+
+
 def test_it_converts_one_temporary_pupil_and_merges_the_others(merges):
     """Two temporary accounts of one pupil: the current one is identified, the other merged."""
     current, old = new_key(), new_key()

@@ -227,8 +227,6 @@ def test_three_roles_do_their_everyday_work(site, browser, screenshots):
     dpo.screenshot(path=screenshots / "dpo-privacy-log.png", full_page=True)
 
     dpo.goto(f"{base}/admin/retention/retentionrun/")
-    assert (
-        "nee" in dpo.locator("#result_list").inner_text()
-        or "ja" in dpo.locator("#result_list").inner_text()
-    )
+    # The dry run made at the start reads as one, in words.
+    assert "ja" in dpo.locator("#result_list td.field-dry_run_label").all_inner_texts()
     assert _every_change_list_fits(dpo, base, screenshots, "dpo") >= 5

@@ -42,8 +42,8 @@ BURST = 20
 PUPIL = {
     "given_name": "Spits",
     "family_name": "Uur",
-    "ov_leerid_uuid": ["5a3b0c9e-6f1d-4b7a-9c2e-8d4f6a1b3c5d"],
-    "ov_account_uuid": "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+    "ov_leerid_uuid": ["00000000-0000-4000-8000-00000000c001"],
+    "ov_account_uuid": "00000000-0000-4000-8000-00000000c002",
     "ov_inschrijvingen": ["012345"],
 }
 
