@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,7 +26,9 @@ from schools.numbers import INVALID_MESSAGE, is_instellingsnummer, restore_leadi
 IMPORT_COLUMNS = ("instellingsnummer", "name", "valid_from", "valid_until")
 IMPORT_MAX_ROWS = 20_000
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Joiners some scripts need in names; every other control or format character (NUL, a bidi
+# override, a zero-width space) is refused: invisible on a page, it can disguise a name.
+_KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
 # Read from the model's metadata (no query): a longer name would fail on save.
 _NAME_MAX = School._meta.get_field("name").max_length
 
@@ -164,8 +167,8 @@ def _parse_row(
     name = cell("name")
     if not name:
         error(_("de naam ontbreekt"))
-    elif _CONTROL.search(name):
-        # PostgreSQL refuses NUL in text; other control characters are never meant.
+    elif _has_invisible_characters(name):
+        # PostgreSQL refuses NUL in text; the others are never meant in a school's name.
         error(_("de naam bevat onzichtbare stuurtekens"))
     elif len(name) > _NAME_MAX:
         error(_("de naam is langer dan %(max)s tekens") % {"max": _NAME_MAX})
@@ -240,3 +243,10 @@ def _check_duplicates(parsed: ParsedFile) -> None:
                     % {"number": row.number, "line": known[1]},
                 )
             )
+
+
+def _has_invisible_characters(name: str) -> bool:
+    return any(
+        unicodedata.category(char)[0] == "C" and char not in _KEPT_FORMAT_CHARACTERS
+        for char in name
+    )

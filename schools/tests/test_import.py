@@ -289,10 +289,14 @@ def test_it_recognises_a_spreadsheet_that_is_not_csv():
     assert not result.ok and "CSV UTF-8" in result.errors[0].message
 
 
-def test_it_refuses_control_characters_in_names():
-    """A NUL or another control character in a name is a row error, not a crash."""
+@pytest.mark.parametrize(
+    "invisible", ["\x00", "\x1b", "\u202e", "\u200b"], ids=["nul", "escape", "bidi", "zwsp"]
+)
+def test_it_refuses_control_characters_in_names(invisible):
+    """A NUL, a control character, a bidi override or a zero-width space in a name is a row
+    error, not a crash and not a name that reads otherwise than it is stored."""
     result = run(
-        "instellingsnummer,name,valid_from,valid_until\n012345,Test\x00school,2026-09-01,\n"
+        f"instellingsnummer,name,valid_from,valid_until\n012345,Test{invisible}school,2026-09-01,\n"
     )
     assert not result.ok and result.errors[0].line == 2
     assert School.objects.count() == 0
