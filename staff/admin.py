@@ -98,7 +98,7 @@ class StaffUserAdmin(_RegisteredUserAdmin):
 
     def get_queryset(self, request):
         # The list's columns in the one query: no query per row for the factor or the profile.
-        confirmed_totp = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        confirmed_totp = factors.confirmed_totp_devices().filter(user=OuterRef("pk"))
         return (
             super()
             .get_queryset(request)

@@ -41,12 +41,17 @@ def normalize(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "").lower()[:32]
 
 
+def confirmed_totp_devices():
+    """What "has a second factor" means: a confirmed authenticator app. Filter on the user."""
+    return TOTPDevice.objects.filter(confirmed=True)
+
+
 def confirmed_totp_device(user) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return confirmed_totp_devices().filter(user=user).first()
 
 
 def has_second_factor(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return confirmed_totp_devices().filter(user=user).exists()
 
 
 def recovery_codes_left(user) -> int:

@@ -9,11 +9,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Prefetch
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from privacy.csv_cells import guard
 from staff import access
 from staff.models import Lockout
+from staff.second_factor import confirmed_totp_devices
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def access_review_rows() -> list[AccessReviewRow]:
     """
     personal_groups = access.personal_data_group_ids()
     personal_permissions = access.personal_data_permission_ids()
-    with_device = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    with_device = set(confirmed_totp_devices().values_list("user_id", flat=True))
     locked = _locked_user_ids()
     rows = []
     for user in _staff_users():
