@@ -107,6 +107,7 @@ def _seed_log_day(day, count: int) -> None:
 
     import privacy
     from dpo.services import day_bounds
+    from privacy.services import privacy_log_seal
 
     start, _end = day_bounds(day)
     kinds = [
@@ -119,6 +120,9 @@ def _seed_log_day(day, count: int) -> None:
         for n in range(count):
             action, outcome, reason, details = kinds[0] if n % 10 else kinds[1 + (n // 10) % 3]
             privacy.log(action, actor="system", outcome=outcome, reason=reason, details=details)
+    # With the sealer on (PostgreSQL and REDIS_URL, the production settings) the entries are
+    # pending until sealed, and the rollup reads the chain: seal them, as beat would.
+    privacy_log_seal()
 
 
 def _analyze() -> None:
