@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import get_resolver, get_urlconf
 
 import privacy
+from privacy.audit import staff_actor
 from privacy.pseudonyms import short
 
 logger = logging.getLogger("ilearn_auth.authz")
@@ -90,11 +91,10 @@ class PermissionDeniedMiddleware:
         ):
             privacy.log(
                 "authz_fail",
-                actor=f"staff:{user.pk}",
+                actor=staff_actor(user),
                 outcome="failure",
                 reason="permission_denied",
                 details={"page": _url_name(request), "permission": permission},
-                request_id=getattr(request, "request_id", None),
             )
         response = get_exception_response(request, get_resolver(get_urlconf()), 403, exc)
         # Logged above, in one line: Django's handler must not log it again.

@@ -310,7 +310,6 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
                     else {}
                 ),
             },
-            request_id=getattr(request, "request_id", None),
         )
         values = {"count": result.count, "sequence": result.head.sequence}
         values["hash"] = result.head.hash
@@ -343,7 +342,6 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
             action=actions.PRIVACY_LOG_EXPORT,
             actor=staff_actor(request.user),
             details={"entries": count, "format": "csv"},
-            request_id=getattr(request, "request_id", None),
         )
         rows = queryset.order_by("sequence").values_list(*_CSV_COLUMNS).iterator(chunk_size=2000)
         response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")

@@ -27,5 +27,4 @@ def log_sensitive_read(request: HttpRequest, *, subject: str, page: str) -> Priv
         actor=staff_actor(request.user),
         subject=subject,
         details={"page": page},
-        request_id=getattr(request, "request_id", None),
     )

@@ -52,7 +52,6 @@ class RegisterAdmin(admin.ModelAdmin):
             subject=f"{register}:{obj.pk}",
             reason=change,
             details={"register": register, "fields": sorted(fields or [])},
-            request_id=getattr(request, "request_id", None),
         )
 
 

@@ -218,6 +218,8 @@ def _server_bound_cursor():
 
     Wrapped as Django wraps its cursors: errors come out as ``django.db`` errors (the login
     turns a DatabaseError into its own page), and query logging and execute wrappers see it.
+    The steps mirror Django 5.2's ``BaseDatabaseWrapper._cursor``/``_prepare_cursor`` (private):
+    check them on a Django upgrade (``test_sealer.py`` tests the error mapping and the count).
     """
     connection.close_if_health_check_failed()
     connection.ensure_connection()

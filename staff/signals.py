@@ -50,7 +50,6 @@ def staff_logged_out(sender, request, user, **kwargs) -> None:
         actor=f"staff:{user.pk}",
         subject=f"staff:{user.pk}",
         reason=getattr(request, "staff_logout_reason", "signed_out"),
-        request_id=getattr(request, "request_id", None),
     )
 
 

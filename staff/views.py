@@ -133,7 +133,6 @@ def verify_code(request: HttpRequest, *, site) -> HttpResponse:
                         actor=f"staff:{user.pk}",
                         subject=f"staff:{user.pk}",
                         details={"left": factors.recovery_codes_left(user)},
-                        request_id=getattr(request, "request_id", None),
                     )
                 request.session.save()
         if check.device is not None:
@@ -203,7 +202,6 @@ def access_review(request: HttpRequest, *, site) -> HttpResponse:
         actions.STAFF_ACCESS_REVIEWED,
         actor=f"staff:{request.user.pk}",
         details={"format": "csv" if as_csv else "html", "accounts": len(rows)},
-        request_id=getattr(request, "request_id", None),
     )
     if as_csv:
         return _review_csv(rows)
@@ -226,7 +224,6 @@ def _log_success(request: HttpRequest, *, stage: str, second_factor: str) -> Non
         actor=f"staff:{request.user.pk}",
         subject=f"staff:{request.user.pk}",
         details={"stage": stage, "second_factor": second_factor},
-        request_id=getattr(request, "request_id", None),
     )
 
 
@@ -237,7 +234,6 @@ def _log_failure(request: HttpRequest, account, *, reason: str) -> None:
         subject=account.key,
         outcome="failure",
         reason=reason,
-        request_id=getattr(request, "request_id", None),
     )
 
 
@@ -260,7 +256,6 @@ def _refuse_without_role(request: HttpRequest, site) -> HttpResponse:
         subject=f"staff:{user.pk}",
         outcome="failure",
         reason="no_role",
-        request_id=getattr(request, "request_id", None),
     )
     request.staff_logout_reason = "no_role"
     logout(request)
