@@ -6,19 +6,15 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from privacy.models import PrivacyLogEntry
-from staff.testing import undertaking_signed
+from schools.tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
 
 
 def _staff(client, group: str):
-    user = get_user_model().objects.create_user(username=f"fictief-{group.lower()}", is_staff=True)
-    undertaking_signed(user)
-    user.groups.add(Group.objects.get(name=group))
+    user = make_staff(f"fictief-{group.lower()}", group)
     client.force_login(user)
     return user
 

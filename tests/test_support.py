@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
@@ -19,17 +17,14 @@ from privacy.models import PrivacyLogEntry
 from privacy.pseudonyms import pseudonymize
 from pupils.services import pupil_record_login
 from pupils.tests.factories import leerid_claims, new_key
-from schools.tests.conftest import make_agreement, make_school
-from staff.testing import undertaking_signed
+from schools.tests.conftest import make_agreement, make_school, make_staff
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/support/refusals/"
 
 
 def _staff(client, group: str):
-    user = get_user_model().objects.create_user(username=f"fictief-{group}", is_staff=True)
-    undertaking_signed(user)
-    user.groups.add(Group.objects.get(name=group))
+    user = make_staff(f"fictief-{group}", group)
     client.force_login(user)
     return user
 

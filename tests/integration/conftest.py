@@ -174,6 +174,17 @@ def demo_schools(transactional_db):
     seed_demo_schools()
 
 
+@pytest.fixture
+def leerid(panva_op, settings, demo_schools):
+    """panva's OP in use, with the demo pupils as its users."""
+    from demo.pupils import DEMO_PUPILS
+
+    use_op(settings, panva_op)
+    for pupil in DEMO_PUPILS:
+        panva_op.set_user(pupil.sub, pupil.leerid_claims())
+    return panva_op
+
+
 def sign_in(live_server, op: OP, user_id: str) -> tuple[requests.Session, requests.Response]:
     """A fresh browser signs in as ``user_id`` at the OP; returns it and the final page."""
     browser = requests.Session()

@@ -10,18 +10,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from demo.pupils import DEMO_PUPILS
-from tests.integration.conftest import sign_in, use_op
+from tests.integration.conftest import sign_in
 
 pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture
-def leerid(panva_op, settings, demo_schools):
-    use_op(settings, panva_op)
-    for pupil in DEMO_PUPILS:
-        panva_op.set_user(pupil.sub, pupil.leerid_claims())
-    return panva_op
 
 
 def published_kids(issuer: str) -> list[str]:

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from demo.pupils import DEMO_PUPILS
-from tests.integration.conftest import csrf_token, follow_form, sign_in, use_op
+from tests.integration.conftest import csrf_token, follow_form, sign_in
 
 pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture
-def leerid(panva_op, settings, demo_schools):
-    use_op(settings, panva_op)
-    for pupil in DEMO_PUPILS:
-        panva_op.set_user(pupil.sub, pupil.leerid_claims())
-    return panva_op
 
 
 def test_it_signs_a_pupil_in_with_pkce_through_a_certified_op(live_server, leerid):
