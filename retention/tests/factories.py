@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 
 from privacy.pseudonyms import pseudonymize
 from pupils.models import AccountAlias, IdentitySnapshot, Pupil
+from retention import policy
+
+# The tests' fixed now (the ``clock`` fixture, conftest.py) and the periods around it.
+NOW = datetime(2027, 6, 15, 10, 0, tzinfo=UTC)
+YEAR = timedelta(days=365)
+SECOND = timedelta(seconds=1)
+BOTH = [policy.ACCOUNTS, policy.SNAPSHOTS]
 
 _numbers = itertools.count(1)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -10,11 +10,10 @@ from django.core.management import CommandError, call_command
 from pupils.models import IdentitySnapshot, Pupil
 from retention.locking import retention_lock
 from retention.models import RetentionRun
-from retention.tests.factories import make_pupil
+from retention.tests.factories import NOW, make_pupil
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2027, 6, 15, 10, 0, tzinfo=UTC)
 OLD_SNAPSHOT = NOW - timedelta(days=365, seconds=1)
 OLD_ACCOUNT = NOW - timedelta(days=1095, seconds=1)
 

@@ -15,20 +15,9 @@ from pupils.models import IdentitySnapshot, Pupil
 from retention import policy, services
 from retention.locking import retention_lock
 from retention.models import RetentionRun
-from retention.tests.factories import make_pupil
+from retention.tests.factories import BOTH, NOW, SECOND, YEAR, make_pupil
 
 pytestmark = pytest.mark.django_db
-
-NOW = datetime(2027, 6, 15, 10, 0, tzinfo=UTC)
-YEAR = timedelta(days=365)
-SECOND = timedelta(seconds=1)
-BOTH = [policy.ACCOUNTS, policy.SNAPSHOTS]
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def test_it_counts_without_deleting_in_a_dry_run(clock):

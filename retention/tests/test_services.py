@@ -20,20 +20,9 @@ from pupils.models import AccountAlias, IdentitySnapshot, Pupil
 from pupils.services import pupil_record_login
 from retention import policy, services
 from retention.signals import pupils_purging
-from retention.tests.factories import make_pupil
+from retention.tests.factories import BOTH, NOW, SECOND, YEAR, make_pupil
 
 pytestmark = pytest.mark.django_db
-
-NOW = datetime(2027, 6, 15, 10, 0, tzinfo=UTC)
-YEAR = timedelta(days=365)
-SECOND = timedelta(seconds=1)
-BOTH = [policy.ACCOUNTS, policy.SNAPSHOTS]
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def test_it_keeps_a_snapshot_exactly_365_days_old(clock):
